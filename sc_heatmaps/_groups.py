@@ -1,0 +1,132 @@
+"""Cell grouping: which cells go into which (dataset x cluster) group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, format_choices
+
+LABEL_SEP = " / "
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Cells assigned to groups.
+
+    Attributes
+    ----------
+    keys
+        The obs keys that define the groups, outermost first.
+    codes
+        Group index of every cell, ``-1`` for cells left out.
+    meta
+        One row per non-empty group, indexed by the group label, with one
+        categorical column per key and ``n_cells``.
+    """
+
+    keys: list[str]
+    codes: np.ndarray
+    meta: pd.DataFrame
+
+    @property
+    def labels(self) -> pd.Index:
+        return self.meta.index
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.meta)
+
+
+def as_keys(groupby: str | list[str] | tuple[str, ...] | None, what: str = "groupby") -> list[str]:
+    """Normalise ``groupby`` to a non-empty list of distinct keys."""
+    if groupby is None:
+        raise ValueError(f"{what} is required: give an obs key or a list of obs keys.")
+    keys = [groupby] if isinstance(groupby, str) else list(groupby)
+    if not keys:
+        raise ValueError(f"{what} is empty: give an obs key or a list of obs keys.")
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{what}={keys!r} repeats a key; each key may appear once.")
+    return keys
+
+
+def resolve_cluster_key(keys: list[str], cluster_key: str | None) -> str:
+    """The key that ``clusters`` refers to: ``cluster_key``, or the only groupby key."""
+    if cluster_key is not None:
+        return cluster_key
+    if len(keys) == 1:
+        return keys[0]
+    raise ValueError(
+        f"clusters was given but cluster_key is not, and groupby has several keys {keys!r}; "
+        "pass cluster_key= to say which key the clusters belong to."
+    )
+
+
+def select_categories(cat: pd.Categorical, wanted: list[str], key: str) -> np.ndarray:
+    """Boolean mask of cells whose ``key`` value is in ``wanted`` (matched as strings)."""
+    by_name = {str(c): c for c in cat.categories}
+    unknown = [w for w in wanted if w not in by_name]
+    if unknown:
+        raise ScHeatmapsKeyError(
+            f"clusters {unknown!r} are not categories of {key!r}; valid clusters are "
+            f"{format_choices(cat.categories, limit=50)}."
+        )
+    return np.asarray(pd.Series(cat).isin([by_name[w] for w in wanted]))
+
+
+def cluster_mask(obs: pd.DataFrame, keys: list[str], clusters, cluster_key) -> np.ndarray:
+    """Cells kept by the ``clusters`` selection (all cells when it is ``None``)."""
+    wanted = as_name_list(clusters, "clusters")
+    if wanted is None:
+        return np.ones(len(obs), dtype=bool)
+    key = resolve_cluster_key(keys, cluster_key)
+    cat = categorical_obs(obs, key, "cluster_key")
+    return select_categories(cat, wanted, key)
+
+
+def make_grouping(
+    obs: pd.DataFrame,
+    groupby: str | list[str],
+    *,
+    clusters: str | list | None = None,
+    cluster_key: str | None = None,
+) -> Grouping:
+    """Group cells by one or several obs keys, optionally keeping only some clusters.
+
+    Groups follow the category order of each key, the first key outermost.
+    Combinations with no cells are left out.
+    """
+    keys = as_keys(groupby)
+    cats = [categorical_obs(obs, k) for k in keys]
+    mask = cluster_mask(obs, keys, clusters, cluster_key)
+    codes_per_key = [np.asarray(c.codes) for c in cats]
+    for codes in codes_per_key:
+        mask &= codes >= 0
+    if not mask.any():
+        raise ValueError(
+            f"No cells left after selecting clusters={clusters!r} with groupby={keys!r}."
+        )
+    shape = tuple(len(c.categories) for c in cats)
+    flat = np.full(len(obs), -1, dtype=np.int64)
+    flat[mask] = np.ravel_multi_index([c[mask] for c in codes_per_key], shape)
+    counts = np.bincount(flat[mask], minlength=int(np.prod(shape)))
+    present = np.flatnonzero(counts)
+    remap = np.full(len(counts), -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    group_codes = np.where(flat >= 0, remap[np.maximum(flat, 0)], -1)
+    meta = _group_meta(keys, cats, np.unravel_index(present, shape), counts[present])
+    return Grouping(keys=keys, codes=group_codes, meta=meta)
+
+
+def _group_meta(keys, cats, unravelled, counts) -> pd.DataFrame:
+    columns = {
+        k: pd.Categorical.from_codes(idx, categories=c.categories)
+        for k, c, idx in zip(keys, cats, unravelled, strict=True)
+    }
+    meta = pd.DataFrame(columns)
+    labels = meta.astype(str).agg(LABEL_SEP.join, axis=1) if len(keys) > 1 else meta[keys[0]]
+    meta.index = pd.Index(labels.astype(str), name="group")
+    meta["n_cells"] = np.asarray(counts, dtype=np.int64)
+    return meta

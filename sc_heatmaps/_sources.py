@@ -1,0 +1,132 @@
+"""Expression sources: where the values of ``source="RNA" | "integrated" | <layer>`` live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ._validate import ScHeatmapsKeyError, format_choices, missing_names_message
+
+INTEGRATED = "integrated"
+RNA = "RNA"
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A cells x genes matrix chosen by ``source``, without copying it.
+
+    Attributes
+    ----------
+    source
+        The name the user passed (``"RNA"``, ``"integrated"`` or a layer name).
+    X
+        The matrix itself (dense, sparse or backed); never modified.
+    var_names
+        Gene names of the columns of ``X``.
+    where
+        Human-readable location, e.g. ``"adata.raw.X"``.
+    scanpy_kwargs
+        ``use_raw``/``layer`` arguments that make scanpy read the same values.
+    """
+
+    source: str
+    X: Any
+    var_names: pd.Index
+    where: str
+    scanpy_kwargs: dict
+
+    def gene_indices(self, genes: list[str], *, missing: str = "raise") -> tuple[np.ndarray, list]:
+        """Column positions of ``genes``; missing genes raise, or are returned when
+        ``missing="drop"``."""
+        pos = self.var_names.get_indexer(genes)
+        lost = [g for g, p in zip(genes, pos, strict=True) if p < 0]
+        if lost and missing == "raise":
+            raise ScHeatmapsKeyError(
+                missing_names_message(
+                    f"Genes in source={self.source!r} ({self.where})",
+                    lost,
+                    list(map(str, self.var_names)),
+                )
+                + self._missing_advice()
+            )
+        keep = [g for g, p in zip(genes, pos, strict=True) if p >= 0]
+        return self.var_names.get_indexer(keep), lost
+
+    def _missing_advice(self) -> str:
+        if self.source == RNA:
+            return "."
+        return (
+            f". The {self.source!r} values cover {len(self.var_names)} genes; use "
+            "source='RNA' for all genes, or pass missing='drop' to leave these genes out "
+            "(they are then listed in the result)."
+        )
+
+
+def resolve_source(adata, source: str = RNA) -> Expression:
+    """Find the matrix for ``source``.
+
+    ``"RNA"`` is ``adata.raw`` when it is set, otherwise ``adata.X``;
+    ``"integrated"`` is ``adata.layers["integrated"]``; any other string names a layer.
+    """
+    if not isinstance(source, str):
+        raise ValueError(
+            f"source={source!r} is not valid; use 'RNA', 'integrated' or one of the layers "
+            f"{format_choices(adata.layers.keys())}."
+        )
+    if source == RNA:
+        if adata.raw is not None:
+            return Expression(
+                source,
+                adata.raw.X,
+                adata.raw.var_names,
+                "adata.raw.X",
+                {"use_raw": True, "layer": None},
+            )
+        return Expression(
+            source, adata.X, adata.var_names, "adata.X", {"use_raw": False, "layer": None}
+        )
+    if source not in adata.layers:
+        extra = (
+            " Create it with sch.pp.integrate(adata, batch_key) or pass source='RNA'."
+            if source == INTEGRATED
+            else ""
+        )
+        raise ScHeatmapsKeyError(
+            f"source={source!r} is not available: adata.layers has "
+            f"{format_choices(adata.layers.keys())}; 'RNA' reads adata.raw or adata.X.{extra}"
+        )
+    X = adata.layers[source]
+    if X.shape != adata.shape:
+        raise ValueError(
+            f"adata.layers[{source!r}] has shape {X.shape}, but adata has shape {adata.shape}."
+        )
+    return Expression(
+        source, X, adata.var_names, f"adata.layers[{source!r}]", {"use_raw": False, "layer": source}
+    )
+
+
+def column_block(X, idx: np.ndarray) -> np.ndarray | sparse.csr_matrix:
+    """The selected columns of ``X`` (all rows), as float64 CSR or dense; never the whole X."""
+    if sparse.issparse(X):
+        return sparse.csr_matrix(X[:, idx], dtype=np.float64)
+    if hasattr(X, "to_memory"):  # backed sparse dataset
+        return sparse.csr_matrix(X[:, idx], dtype=np.float64)
+    return np.asarray(X[:, idx], dtype=np.float64)
+
+
+def nan_genes(block, genes: list[str]) -> list[str]:
+    """Genes whose column holds NaN or inf."""
+    values = block.data if sparse.issparse(block) else block
+    if np.isfinite(values).all():
+        return []
+    if sparse.issparse(block):
+        bad = np.zeros(block.shape[1], dtype=bool)
+        coo = block.tocoo()
+        bad[np.unique(coo.col[~np.isfinite(coo.data)])] = True
+    else:
+        bad = ~np.isfinite(block).all(axis=0)
+    return [g for g, b in zip(genes, bad, strict=True) if b]

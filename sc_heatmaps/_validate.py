@@ -1,0 +1,139 @@
+"""Shared input validation: one place for the checks and messages every layer uses.
+
+Every check raises ``KeyError`` or ``ValueError`` naming the bad value and what
+would be valid, so users never see a bare pandas or matplotlib traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import (
+    is_bool_dtype,
+    is_float_dtype,
+    is_integer_dtype,
+    is_object_dtype,
+    is_string_dtype,
+)
+
+MAX_LISTED = 12
+MAX_CATEGORIES = 200
+
+
+class ScHeatmapsKeyError(KeyError):
+    """A key (gene, obs column, layer, category) that does not exist.
+
+    ``KeyError`` normally repr-quotes its message; this subclass prints it as is.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def format_choices(choices: Iterable[object], limit: int = MAX_LISTED) -> str:
+    """Return a short, readable list of valid choices."""
+    items = [repr(str(c)) for c in choices]
+    if not items:
+        return "(none)"
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f", ... ({len(items)} in all)"
+    return ", ".join(items)
+
+
+def check_choice(name: str, value: object, choices: Sequence[object]) -> None:
+    """Raise ``ValueError`` when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not valid; choose one of {format_choices(choices)}.")
+
+
+def suggest(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
+    """Close matches for a misspelt name, including suffixed names such as
+    ``CD79A_ENSG00000105369`` for ``CD79A``."""
+    upper = name.upper()
+    prefixed = [c for c in candidates if c.upper().startswith(upper) and c.upper() != upper]
+    prefixed.sort(key=len)
+    close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.75)
+    seen: dict[str, None] = {}
+    for c in [*prefixed, *close]:
+        seen.setdefault(c, None)
+    return list(seen)[:n]
+
+
+def missing_names_message(kind: str, missing: Sequence[str], candidates: Sequence[str]) -> str:
+    """Message for names that are not found, with close-match suggestions."""
+    parts = []
+    for name in missing[:MAX_LISTED]:
+        hints = suggest(str(name), candidates)
+        hint = f" (did you mean {format_choices(hints)}?)" if hints else ""
+        parts.append(f"{name!r}{hint}")
+    more = f", ... ({len(missing)} in all)" if len(missing) > MAX_LISTED else ""
+    return f"{kind} not found: " + "; ".join(parts) + more
+
+
+def as_name_list(values: str | Iterable[object] | None, what: str) -> list[str] | None:
+    """Turn ``"a,b, c"`` or a list into a list of stripped strings (``None`` stays ``None``)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        out = [v.strip() for v in values.split(",")]
+    else:
+        out = [str(v).strip() for v in values]
+    out = [v for v in out if v]
+    if not out:
+        raise ValueError(f"{what} is empty; give at least one name.")
+    return out
+
+
+def check_obs_key(obs: pd.DataFrame, key: object, what: str = "obs key") -> str:
+    """Check that ``key`` is an obs column."""
+    if not isinstance(key, str) or key not in obs.columns:
+        hints = suggest(str(key), [str(c) for c in obs.columns])
+        hint = f" Did you mean {format_choices(hints)}?" if hints else ""
+        raise ScHeatmapsKeyError(
+            f"{what} {key!r} is not a column of adata.obs; valid keys are "
+            f"{format_choices(obs.columns)}.{hint}"
+        )
+    return key
+
+
+def categorical_obs(obs: pd.DataFrame, key: str, what: str = "groupby") -> pd.Categorical:
+    """Return obs[key] as a categorical, refusing continuous columns.
+
+    Categorical columns keep their category order. String, integer and boolean
+    columns become categorical in sorted order. Float columns are refused
+    because a continuous value makes one group per cell.
+    """
+    check_obs_key(obs, key, what)
+    col = obs[key]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(col)
+    elif is_float_dtype(col.dtype):
+        raise ValueError(
+            f"{what} {key!r} is a continuous (float) column with {col.nunique()} distinct values; "
+            "it needs a categorical column such as a cluster or dataset label. "
+            f"Convert it first, e.g. adata.obs[{key!r}].astype('category')."
+        )
+    elif (
+        is_integer_dtype(col.dtype)
+        or is_bool_dtype(col.dtype)
+        or is_string_dtype(col.dtype)
+        or is_object_dtype(col.dtype)
+    ):
+        cat = pd.Categorical(col.astype(object).where(col.notna(), None))
+    else:
+        raise ValueError(f"{what} {key!r} has dtype {col.dtype}, which is not categorical.")
+    if len(cat.categories) > MAX_CATEGORIES:
+        raise ValueError(
+            f"{what} {key!r} has {len(cat.categories)} distinct values; at most "
+            f"{MAX_CATEGORIES} groups are supported. Is it really a categorical label?"
+        )
+    return cat
+
+
+def check_positive(name: str, value: float) -> None:
+    """Refuse values that are not finite and strictly positive."""
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not valid; it must be a positive number.")

@@ -1,0 +1,16 @@
+"""Arranging frames: scaling, filtering and ordering (pandas in, pandas out)."""
+
+from ._layout import Arranged, arrange, expand_blocks, row_blocks
+from ._order import ClusterOrder, cluster_order
+from ._scale import SCALES, scale_rows
+
+__all__ = [
+    "SCALES",
+    "Arranged",
+    "ClusterOrder",
+    "arrange",
+    "cluster_order",
+    "expand_blocks",
+    "row_blocks",
+    "scale_rows",
+]

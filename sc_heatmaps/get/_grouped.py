@@ -1,0 +1,168 @@
+"""Grouped expression: a genes x groups matrix of means, medians or fractions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._groups import Grouping, make_grouping
+from .._sources import column_block, nan_genes, resolve_source
+from .._validate import ScHeatmapsKeyError, check_choice
+from ..arrange import scale_rows
+from ._aggregate import group_medians, group_stats
+
+Stat = Literal["mean", "median", "fraction"]
+STATS = ("mean", "median", "fraction")
+MISSING = ("raise", "drop")
+
+
+@dataclass(frozen=True)
+class GroupedExpression:
+    """Result of :func:`grouped_expression`.
+
+    Attributes
+    ----------
+    matrix
+        Genes x groups values of ``stat``, scaled when ``scale`` was given.
+    unscaled
+        The same values before scaling.
+    fraction
+        Genes x groups fraction of cells with a value above 0.
+    n_cells
+        Number of cells in each group.
+    groups
+        One row per group: the value of each groupby key, and ``n_cells``.
+    stat, scale, source
+        The options used.
+    dropped_genes
+        Genes left out with ``missing="drop"`` (absent or NaN in the source).
+    """
+
+    matrix: pd.DataFrame
+    unscaled: pd.DataFrame
+    fraction: pd.DataFrame
+    n_cells: pd.Series
+    groups: pd.DataFrame
+    stat: str
+    scale: str | None
+    source: str
+    dropped_genes: list[str] = field(default_factory=list)
+
+
+def as_gene_list(var_names: str | Sequence[str] | Mapping[str, Sequence[str]]) -> list[str]:
+    """Genes from a name, a list, or a mapping of block -> genes (first occurrence kept)."""
+    if isinstance(var_names, str):
+        genes = [var_names]
+    elif isinstance(var_names, Mapping):
+        genes = list(dict.fromkeys(g for block in var_names.values() for g in block))
+    else:
+        genes = [str(g) for g in var_names]
+        repeated = sorted({g for g in genes if genes.count(g) > 1})
+        if repeated:
+            raise ValueError(f"var_names lists {repeated!r} more than once; list each gene once.")
+    if not genes:
+        raise ValueError("var_names is empty; give at least one gene.")
+    return genes
+
+
+def grouped_expression(
+    adata,
+    var_names: str | Sequence[str] | Mapping[str, Sequence[str]],
+    groupby: str | list[str],
+    *,
+    source: str = "RNA",
+    clusters: str | Sequence[str] | None = None,
+    cluster_key: str | None = None,
+    stat: Stat = "mean",
+    scale: Literal["zscore", "minmax"] | None = None,
+    missing: Literal["raise", "drop"] = "raise",
+) -> GroupedExpression:
+    """Summarise genes per group of cells (genes x groups).
+
+    Parameters
+    ----------
+    adata
+        Annotated data; it is only read.
+    var_names
+        Genes: a list, one name, or a mapping of block -> genes.
+    groupby
+        One obs key or a list of keys, e.g. ``["dataset", "cluster"]``; groups
+        are their non-empty combinations in category order, first key outermost.
+    source
+        ``"RNA"`` (``adata.raw`` when set, else ``adata.X``), ``"integrated"``
+        (``adata.layers["integrated"]``) or a layer name.
+    clusters
+        Keep only these clusters of ``cluster_key``: a list or ``"0,3,5"``.
+    cluster_key
+        The obs key ``clusters`` refers to (default: the only groupby key).
+    stat
+        ``"mean"``, ``"median"`` or ``"fraction"`` (cells with a value above 0).
+    scale
+        ``None``, ``"zscore"`` (per gene across the groups shown) or ``"minmax"``.
+    missing
+        What to do with genes absent from the source or holding NaN there:
+        ``"raise"`` (default) or ``"drop"`` (listed in ``dropped_genes``).
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> ge = sch.get.grouped_expression(adata, ["CD3E", "MS4A1"], ["dataset", "cluster"])
+    >>> ge.matrix.shape
+    (2, 18)
+    """
+    check_choice("stat", stat, STATS)
+    check_choice("missing", missing, MISSING)
+    genes = as_gene_list(var_names)
+    expr = resolve_source(adata, source)
+    grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
+    idx, dropped = expr.gene_indices(genes, missing=missing)
+    genes = [g for g in genes if g not in set(dropped)]
+    block = column_block(expr.X, idx) if len(idx) else None
+    bad = nan_genes(block, genes) if block is not None else []
+    if bad:
+        block, genes, dropped = _handle_nan(block, genes, dropped, bad, source, missing)
+    if not genes:
+        raise ScHeatmapsKeyError(f"None of the genes are usable in source={source!r}: {dropped}.")
+    return _summarise(block, genes, grouping, stat, scale, source, dropped)
+
+
+def _handle_nan(block, genes, dropped, bad, source, missing):
+    if missing == "raise":
+        raise ValueError(
+            f"Genes {bad!r} hold NaN or inf values in source={source!r}; use source='RNA', "
+            "or pass missing='drop' to leave them out (they are then listed in the result)."
+        )
+    keep = np.array([g not in set(bad) for g in genes])
+    return block[:, np.flatnonzero(keep)], [g for g in genes if g not in set(bad)], dropped + bad
+
+
+def _summarise(block, genes, grouping: Grouping, stat, scale, source, dropped):
+    stats = group_stats(block, grouping.codes, grouping.n_groups)
+    index = pd.Index(genes, name="gene")
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values.T, index=index, columns=grouping.labels)
+
+    if stat == "mean":
+        values = stats.mean
+    elif stat == "fraction":
+        values = stats.fraction
+    else:
+        values = group_medians(block, grouping.codes, grouping.n_groups)
+    unscaled = frame(values)
+    return GroupedExpression(
+        matrix=scale_rows(unscaled, scale),
+        unscaled=unscaled,
+        fraction=frame(stats.fraction),
+        n_cells=grouping.meta["n_cells"].copy(),
+        groups=grouping.meta.copy(),
+        stat=stat,
+        scale=scale,
+        source=source,
+        dropped_genes=list(dropped),
+    )

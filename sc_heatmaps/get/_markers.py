@@ -1,0 +1,54 @@
+"""Marker genes as a mapping, for plotting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def marker_genes(
+    adata,
+    groupby: str,
+    *,
+    n_genes: int = 10,
+    method: str = "t-test",
+    source: str = "RNA",
+    groups: Sequence[str] | str | None = None,
+    min_logfc: float | None = None,
+    max_pval_adj: float | None = None,
+    min_in_group_fraction: float | None = None,
+    duplicates: str = "best",
+    key: str = "rank_genes_groups",
+) -> dict[str, list[str]]:
+    """Top marker genes per group as ``{group: [genes]}``, in category order.
+
+    Same options as :func:`sc_heatmaps.tl.top_markers`; nothing is written
+    into ``adata`` (a stored ranking under ``key`` is reused when it matches).
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> markers = sch.get.marker_genes(adata, "cluster", n_genes=2)
+    >>> len(markers) == adata.obs["cluster"].nunique()
+    True
+    """
+    from ..tl import top_markers
+
+    table = top_markers(
+        adata,
+        groupby,
+        n_genes=n_genes,
+        method=method,
+        source=source,
+        groups=groups,
+        min_logfc=min_logfc,
+        max_pval_adj=max_pval_adj,
+        min_in_group_fraction=min_in_group_fraction,
+        duplicates=duplicates,
+        key=key,
+        key_added=None,
+    )
+    return {
+        str(group): list(frame["gene"])
+        for group, frame in table.groupby("group", observed=False, sort=True)
+    }

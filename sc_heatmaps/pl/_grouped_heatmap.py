@@ -1,0 +1,240 @@
+"""``grouped_heatmap``: genes x groups, with dataset and cluster annotation bars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+
+from .._groups import as_keys
+from .._validate import as_name_list, check_choice
+from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
+from ..get import category_colors, grouped_expression, marker_genes
+from ..get._grouped import STATS
+from ._heatmap_board import HeatmapBoard, HeatmapSpec
+from ._plot import HeatmapPlot
+
+LABELS = ("all", "x", "y", "none")
+
+
+def _resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
+    if groupby is not None:
+        return as_keys(groupby)
+    keys = [k for k in (dataset_key, cluster_key) if k is not None]
+    if not keys:
+        raise ValueError(
+            "Say how to group cells: pass groupby=, or cluster_key= and/or dataset_key= "
+            "(groupby then defaults to [dataset_key, cluster_key])."
+        )
+    return keys
+
+
+def _resolve_genes(adata, var_names, cluster_key, n_genes, source, clusters, markers_kws):
+    """Genes as {block: genes} (or a flat list), and where they came from."""
+    if var_names is None:
+        if cluster_key is None:
+            raise ValueError(
+                "var_names=None picks the top markers of cluster_key, but cluster_key is None; "
+                "pass cluster_key= or a list of genes."
+            )
+        kws = {"n_genes": n_genes, "source": source, **(markers_kws or {})}
+        if clusters is not None:
+            kws.setdefault("groups", as_name_list(clusters, "clusters"))
+        blocks = marker_genes(adata, cluster_key, **kws)
+        return {b: g for b, g in blocks.items() if g}, "top_markers"
+    if isinstance(var_names, Mapping):
+        return {str(b): list(g) for b, g in var_names.items()}, "user"
+    if isinstance(var_names, str):
+        return as_name_list(var_names, "var_names"), "user"
+    return list(var_names), "user"
+
+
+def _norm_limits(values: np.ndarray, scale, vmin, vmax, vcenter):
+    if scale == "zscore" and vmin is None and vmax is None:
+        lim = float(np.nanmax(np.abs(values))) if values.size else 1.0
+        lim = lim if lim > 0 else 1.0
+        return -lim, lim, 0.0 if vcenter is None else vcenter
+    return vmin, vmax, vcenter
+
+
+def _block_palette(adata, cluster_key, blocks: list[str]) -> dict:
+    from ..get._colors import default_palette
+
+    if cluster_key is not None:
+        colors = category_colors(adata, cluster_key)
+        if all(b in colors for b in blocks):
+            return {b: colors[b] for b in blocks}
+    return dict(zip(blocks, default_palette(len(blocks)), strict=True))
+
+
+def _cbar_label(stat: str, scale, source: str) -> str:
+    what = {"mean": "mean", "median": "median", "fraction": "fraction expressing"}[stat]
+    suffix = {None: "", "zscore": "\n(z-score)", "minmax": "\n(min-max)"}[scale]
+    return f"{what} ({source}){suffix}"
+
+
+def grouped_heatmap(
+    adata,
+    var_names: Sequence[str] | Mapping[str, Sequence[str]] | str | None = None,
+    groupby: str | Sequence[str] | None = None,
+    *,
+    cluster_key: str | None = None,
+    dataset_key: str | None = None,
+    n_genes: int = 10,
+    source: str = "RNA",
+    clusters: str | Sequence[str] | None = None,
+    stat: Literal["mean", "median", "fraction"] = "mean",
+    scale: Literal["zscore", "minmax"] | None = "zscore",
+    cluster_rows: bool = False,
+    cluster_cols: bool = False,
+    cmap: str = "RdBu_r",
+    labels: Literal["all", "x", "y", "none"] = "all",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    vcenter: float | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+    missing: Literal["raise", "drop"] = "raise",
+    markers_kws: dict | None = None,
+) -> HeatmapPlot:
+    """Heatmap of genes x groups of cells, grouped by dataset and/or cluster.
+
+    Parameters
+    ----------
+    adata
+        Annotated data; never modified.
+    var_names
+        Genes: a list, or ``{block: genes}`` to draw the rows in labelled blocks.
+        ``None`` takes the top ``n_genes`` markers of each cluster of
+        ``cluster_key`` (computed on the side, duplicates kept once).
+    groupby
+        Obs key(s) of the columns; default ``[dataset_key, cluster_key]``
+        (whichever are given).
+    cluster_key, dataset_key
+        The cluster and dataset obs keys. Each groupby key gets its own
+        labelled annotation bar; the first key's blocks are separated by gaps.
+    n_genes
+        Markers per cluster when ``var_names`` is ``None``.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    clusters
+        Keep only these clusters of ``cluster_key`` (a list or ``"0,3,5"``).
+    stat
+        ``"mean"``, ``"median"`` or ``"fraction"``.
+    scale
+        ``"zscore"`` (per gene across the groups shown), ``"minmax"`` or ``None``.
+    cluster_rows, cluster_cols
+        Hierarchical clustering (average linkage, Euclidean) within blocks,
+        with dendrograms.
+    cmap
+        A matplotlib colormap, or ``"blue_white_red"`` / ``"red_black_green"``.
+    labels
+        Which tick labels to show: ``"all"``, ``"x"`` (groups), ``"y"`` (genes) or ``"none"``.
+    vmin, vmax, vcenter
+        Colour limits; z-scores default to limits symmetric around 0.
+    figsize
+        Size of the whole figure in inches; by default it grows with the matrix.
+    title
+        Figure title.
+    missing
+        Genes absent from ``source``: ``"raise"`` or ``"drop"`` (recorded in the sidecar).
+    markers_kws
+        Extra options for :func:`sc_heatmaps.get.marker_genes` (e.g. ``method``).
+
+    Returns
+    -------
+    HeatmapPlot with ``.figure``, ``.axes``, ``.data`` (the matrix drawn) and ``.savefig``.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> plot = sch.pl.grouped_heatmap(adata, cluster_key="cluster", dataset_key="dataset",
+    ...                               n_genes=3)
+    >>> plot.data.index.names
+    FrozenList(['cluster', 'gene'])
+    """
+    check_choice("scale", scale, SCALES)
+    check_choice("stat", stat, STATS)
+    check_choice("labels", labels, LABELS)
+    keys = _resolve_groupby(groupby, cluster_key, dataset_key)
+    genes, origin = _resolve_genes(
+        adata, var_names, cluster_key, n_genes, source, clusters, markers_kws
+    )
+    ge = grouped_expression(
+        adata,
+        genes,
+        keys,
+        source=source,
+        clusters=clusters,
+        cluster_key=cluster_key,
+        stat=stat,
+        missing=missing,
+    )
+    done = _arrange(ge, genes, keys, cluster_key, scale, cluster_rows, cluster_cols)
+    lo, hi, centre = _norm_limits(done.frame.to_numpy(), scale, vmin, vmax, vcenter)
+    spec = _spec(adata, done, ge, keys, cluster_key, dataset_key)
+    spec.cmap, spec.vmin, spec.vmax, spec.vcenter = cmap, lo, hi, centre
+    spec.cbar_label = _cbar_label(stat, scale, source)
+    spec.labels, spec.title, spec.figsize = labels, title, figsize
+    figure, axes = HeatmapBoard(spec).plot()
+    params = {
+        "function": "sc_heatmaps.pl.grouped_heatmap",
+        "groupby": keys,
+        "cluster_key": cluster_key,
+        "dataset_key": dataset_key,
+        "source": source,
+        "clusters": as_name_list(clusters, "clusters"),
+        "stat": stat,
+        "scale": scale,
+        "cluster_rows": cluster_rows,
+        "cluster_cols": cluster_cols,
+        "cmap": cmap if isinstance(cmap, str) else getattr(cmap, "name", str(cmap)),
+        "labels": labels,
+        "vmin": lo,
+        "vmax": hi,
+        "vcenter": centre,
+        "title": title,
+        "n_genes": n_genes if origin == "top_markers" else None,
+        "genes_from": origin,
+        "genes": _genes_for_json(genes),
+        "dropped_genes": ge.dropped_genes,
+        "groups": ge.groups.astype({k: str for k in keys}),
+        "figsize": [float(x) for x in figure.get_size_inches()],
+    }
+    return HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
+
+
+def _arrange(ge, genes, keys, cluster_key, scale, cluster_rows, cluster_cols):
+    """Rows in marker blocks, scaled, then ordered (clustered within blocks)."""
+    blocks = genes if isinstance(genes, Mapping) else None
+    frame = scale_rows(expand_blocks(ge.unscaled, blocks, cluster_key or "block"), scale)
+    col_blocks = list(ge.groups[keys[0]].astype(str)) if len(keys) > 1 else None
+    return arrange(
+        frame, col_blocks=col_blocks, cluster_rows=cluster_rows, cluster_cols=cluster_cols
+    )
+
+
+def _spec(adata, done, ge, keys, cluster_key, dataset_key) -> HeatmapSpec:
+    """Annotation bars, blocks and colours for the arranged frame."""
+    blocks = row_blocks(done.frame)
+    block_name = cluster_key or "block"
+    return HeatmapSpec(
+        data=done.frame,
+        col_meta=ge.groups.loc[done.frame.columns, keys],
+        col_palettes={
+            k: category_colors(adata, k, "dataset" if k == dataset_key else "cluster") for k in keys
+        },
+        col_split=keys[0] if len(keys) > 1 else None,
+        row_blocks=blocks,
+        row_block_name=block_name if blocks else None,
+        row_palette=_block_palette(adata, cluster_key, list(dict.fromkeys(blocks or []))),
+        row_bar_legend=block_name not in keys,
+        row_linkage=done.row_linkage,
+        col_linkage=done.col_linkage,
+    )
+
+
+def _genes_for_json(genes):
+    return {str(k): list(v) for k, v in genes.items()} if isinstance(genes, Mapping) else genes

@@ -1,0 +1,54 @@
+"""The object every plotting function returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+@dataclass
+class Plot:
+    """A drawn figure with the exact data behind it.
+
+    Attributes
+    ----------
+    figure
+        The matplotlib figure.
+    axes
+        Named axes; the keys are fixed for each plot type.
+    data
+        The exact frame drawn (after scaling and ordering).
+    params
+        Everything needed to reproduce the figure; written to the JSON sidecar.
+    """
+
+    figure: Figure
+    axes: dict
+    data: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+    def savefig(self, path: str | Path, *, dpi: float = 300, sidecars: bool = True) -> list[Path]:
+        """Export the figure (format from the extension) with TSV/JSON sidecars.
+
+        See :func:`sc_heatmaps.pl.savefig`.
+        """
+        from ..export import savefig
+
+        return savefig(self, path, dpi=dpi, sidecars=sidecars)
+
+    def __repr__(self) -> str:
+        rows, cols = self.data.shape
+        return f"<{type(self).__name__}: {rows} x {cols} data, axes {sorted(self.axes)}>"
+
+
+class HeatmapPlot(Plot):
+    """Returned by :func:`sc_heatmaps.pl.grouped_heatmap`.
+
+    ``axes`` has the keys ``"heatmap"`` (body axes, one per column block),
+    ``"row_bar"``, ``"col_bars"`` (one entry per annotation key),
+    ``"row_dendrogram"``, ``"col_dendrogram"``, ``"row_labels"``,
+    ``"col_labels"`` and ``"title"``; absent parts are ``None``.
+    """

@@ -1,0 +1,5 @@
+"""Preprocessing: derived expression layers."""
+
+from ._integrate import integrate
+
+__all__ = ["integrate"]

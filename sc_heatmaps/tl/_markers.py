@@ -1,0 +1,189 @@
+"""Top marker genes per cluster through ``scanpy.tl.rank_genes_groups``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._sources import Expression, column_block, resolve_source
+from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
+from ..get._aggregate import group_stats
+from ._rank_store import check_free, compute_ranking, find_reusable, ranking_table, store_result
+from ._select import select_markers
+
+METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", "logreg")
+DUPLICATES = ("keep", "first", "best")
+COLUMNS = ["group", "rank", "gene", "score", "logfc", "pval_adj", "pct_in", "pct_out"]
+
+
+def top_markers(
+    adata,
+    groupby: str,
+    *,
+    n_genes: int = 10,
+    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "logreg"] = "t-test",
+    source: str = "RNA",
+    groups: Sequence[str] | str | None = None,
+    min_logfc: float | None = None,
+    max_pval_adj: float | None = None,
+    min_in_group_fraction: float | None = None,
+    duplicates: Literal["keep", "first", "best"] = "best",
+    key: str = "rank_genes_groups",
+    key_added: str | None = None,
+    corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
+) -> pd.DataFrame:
+    """Top marker genes of each group, as a tidy table.
+
+    Markers come from :func:`scanpy.tl.rank_genes_groups` (each group against
+    the rest). A result already in ``adata.uns[key]`` (or ``adata.uns[key_added]``)
+    for the same ``groupby``, ``method``, expression source and groups is
+    reused; otherwise the ranking is computed on the side. It is stored under
+    ``adata.uns[key_added]`` only when ``key_added`` is given, and an existing
+    entry is never overwritten.
+
+    Parameters
+    ----------
+    adata
+        Annotated data.
+    groupby
+        Categorical obs key whose groups get markers (e.g. the cluster key).
+    n_genes
+        Markers per group.
+    method
+        Test passed to scanpy.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name
+        (see :func:`sc_heatmaps.get.grouped_expression`).
+    groups
+        Restrict the comparison to these groups, as scanpy's ``groups`` does
+        (the rest is then the other listed groups). A list or ``"0,3,5"``.
+    min_logfc, max_pval_adj, min_in_group_fraction
+        Keep only genes with ``logfc >= min_logfc``, ``pval_adj <= max_pval_adj``
+        and ``pct_in >= min_in_group_fraction``.
+    duplicates
+        A gene that is a top marker of several groups: ``"keep"`` it in each
+        (scanpy's top-N), keep it in the ``"first"`` group in category order,
+        or in the group where its score is highest (``"best"``). With
+        ``"first"``/``"best"`` each group is refilled from further down its
+        ranking so that it still gets ``n_genes`` where possible.
+    key
+        Where to look for an existing ranking.
+    key_added
+        Where to store a newly computed ranking (nothing is stored when ``None``).
+    corr_method
+        p-value correction passed to scanpy.
+
+    Returns
+    -------
+    One row per (group, gene) with columns ``group``, ``rank`` (1-based, after
+    the duplicate policy), ``gene``, ``score``, ``logfc``, ``pval_adj``,
+    ``pct_in`` and ``pct_out`` (fractions of cells with a value above 0 in the
+    group and in the rest). Rows follow the category order of ``groupby``.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> table = sch.tl.top_markers(adata, "cluster", n_genes=3)
+    >>> list(table.columns)
+    ['group', 'rank', 'gene', 'score', 'logfc', 'pval_adj', 'pct_in', 'pct_out']
+    """
+    _check_options(n_genes, method, duplicates, key, key_added)
+    cat = categorical_obs(adata.obs, groupby, "groupby")
+    group_names = _resolve_groups(cat, groups, groupby)
+    expr = resolve_source(adata, source)
+    request = {
+        "groupby": groupby,
+        "method": method,
+        "source": source,
+        "groups": group_names,
+        "corr_method": corr_method,
+    }
+    select = partial(
+        select_markers,
+        n_genes=n_genes,
+        duplicates=duplicates,
+        filters=(min_logfc, max_pval_adj, min_in_group_fraction),
+        pct=partial(_pct, expr, cat, group_names),
+    )
+    result = find_reusable(adata.uns, [key, key_added], request, expr)
+    table = None if result is None else select(ranking_table(result, group_names))
+    if table is None or (_ran_short(table, group_names, n_genes) and _truncated(result, expr)):
+        check_free(adata.uns, key_added)
+        result = compute_ranking(expr, cat, request, adata.uns.get("log1p"))
+        table = select(ranking_table(result, group_names))
+        if key_added is not None:
+            store_result(adata.uns, key_added, result)
+    return _finish(table, group_names)
+
+
+def _check_options(n_genes, method, duplicates, key, key_added) -> None:
+    if not isinstance(n_genes, int | np.integer) or isinstance(n_genes, bool) or n_genes < 1:
+        raise ValueError(f"n_genes={n_genes!r} is not valid; it must be a positive integer.")
+    check_choice("method", method, METHODS)
+    check_choice("duplicates", duplicates, DUPLICATES)
+    if not isinstance(key, str):
+        raise ValueError(f"key={key!r} is not valid; it must be a string.")
+    if key_added is not None and not isinstance(key_added, str):
+        raise ValueError(f"key_added={key_added!r} is not valid; it must be a string or None.")
+
+
+def _resolve_groups(cat: pd.Categorical, groups, groupby: str) -> list[str]:
+    counts = pd.Series(cat).value_counts()
+    names = [str(c) for c in cat.categories]
+    wanted = as_name_list(groups, "groups")
+    if wanted is not None:
+        unknown = [g for g in wanted if g not in names]
+        if unknown:
+            raise ScHeatmapsKeyError(
+                f"groups {unknown!r} are not categories of {groupby!r}; valid groups are {names!r}."
+            )
+        names = [n for n in names if n in set(wanted)]
+    sizes = {str(k): int(v) for k, v in counts.items()}
+    present = [n for n in names if sizes.get(n, 0) > 0]
+    tiny = [n for n in present if sizes[n] < 2]
+    if tiny:
+        raise ValueError(
+            f"groups {tiny!r} of {groupby!r} have a single cell; markers need at least 2 cells "
+            "per group. Leave them out with groups=[...] or merge them."
+        )
+    if len(present) < 2:
+        raise ValueError(
+            f"Markers need at least 2 groups with cells in {groupby!r}; found {present!r}."
+        )
+    return present
+
+
+def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: list[str]):
+    """Fractions of cells above 0 in each group and in the rest, for ``genes``."""
+    labels = np.asarray(cat.astype(str))
+    codes = np.full(len(labels), -1, dtype=np.int64)
+    for i, g in enumerate(group_names):
+        codes[(labels == g) & (np.asarray(cat.codes) >= 0)] = i
+    idx = expr.var_names.get_indexer(genes)
+    stats = group_stats(column_block(expr.X, idx), codes, len(group_names))
+    total_pos, total_n = stats.n_pos.sum(axis=0), stats.n.sum()
+    pct_in = pd.DataFrame(stats.fraction, index=group_names, columns=genes)
+    rest = (total_pos[None, :] - stats.n_pos) / (total_n - stats.n)[:, None]
+    pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
+    return pct_in, pct_out
+
+
+def _ran_short(table: pd.DataFrame, group_names, n_genes) -> bool:
+    counts = table["group"].value_counts()
+    return any(counts.get(g, 0) < n_genes for g in group_names)
+
+
+def _truncated(result, expr: Expression) -> bool:
+    return len(result["names"]) < len(expr.var_names)
+
+
+def _finish(table: pd.DataFrame, group_names: list[str]) -> pd.DataFrame:
+    table = table.copy()
+    table["group"] = pd.Categorical(table["group"], categories=group_names)
+    table = table.sort_values(["group", "rank"], kind="stable").reset_index(drop=True)
+    return table[COLUMNS]

@@ -1,0 +1,125 @@
+"""Reading, computing and storing ``rank_genes_groups`` results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from .._sources import RNA, Expression
+
+
+def _same_source(params: Mapping, request: Mapping, expr: Expression) -> bool:
+    if "source" in params:
+        return params["source"] == request["source"]
+    layer = params.get("layer")
+    if request["source"] == RNA:
+        return layer is None and bool(params.get("use_raw")) == expr.scanpy_kwargs["use_raw"]
+    return layer == request["source"]
+
+
+def matches(result: object, request: Mapping, expr: Expression) -> bool:
+    """Whether a stored ranking answers ``request`` (groupby, method, source, groups)."""
+    if not isinstance(result, Mapping) or "names" not in result or "params" not in result:
+        return False
+    params = result["params"]
+    names = getattr(result["names"], "dtype", None)
+    if names is None or names.names is None:
+        return False
+    return (
+        params.get("groupby") == request["groupby"]
+        and params.get("method") == request["method"]
+        and params.get("reference", "rest") == "rest"
+        and params.get("corr_method", "benjamini-hochberg") == request["corr_method"]
+        and _same_source(params, request, expr)
+        and [str(n) for n in names.names] == list(request["groups"])
+    )
+
+
+def find_reusable(uns: Mapping, keys, request: Mapping, expr: Expression):
+    """The first stored ranking under ``keys`` that answers ``request``, else ``None``."""
+    for key in dict.fromkeys(k for k in keys if k is not None):
+        if matches(uns.get(key), request, expr):
+            return uns[key]
+    return None
+
+
+def check_free(uns: Mapping, key_added: str | None) -> None:
+    """Refuse to overwrite an existing ``uns`` entry."""
+    if key_added is not None and key_added in uns:
+        raise ValueError(
+            f"adata.uns[{key_added!r}] already exists and holds a different result "
+            "(another groupby, method, source or set of groups); it is never overwritten. "
+            "Pass another key_added, or key_added=None to compute without storing."
+        )
+
+
+def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
+    """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
+
+    The user's AnnData is never touched. All genes are ranked, so that the
+    duplicate policies can refill groups from further down.
+    """
+    import scanpy as sc
+
+    groupby = request["groupby"]
+    labels = pd.Categorical(
+        np.asarray(cat.astype(str)), categories=[str(c) for c in cat.categories]
+    )
+    obs = pd.DataFrame({groupby: labels}, index=pd.RangeIndex(len(labels)).astype(str))
+    tmp = ad.AnnData(X=expr.X, obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str)))
+    if log1p is not None:
+        tmp.uns["log1p"] = dict(log1p)
+    sc.tl.rank_genes_groups(
+        tmp,
+        groupby,
+        groups=list(request["groups"]),
+        reference="rest",
+        method=request["method"],
+        corr_method=request["corr_method"],
+        n_genes=tmp.n_vars,
+        use_raw=False,
+    )
+    result = dict(tmp.uns["rank_genes_groups"])
+    result["params"] = {
+        **result["params"],
+        **expr.scanpy_kwargs,
+        "source": request["source"],
+        "groups": list(request["groups"]),
+    }
+    return result
+
+
+def store_result(uns: MutableMapping, key_added: str, result: dict) -> None:
+    """Store a new ranking under ``key_added``; never overwrite."""
+    check_free(uns, key_added)
+    uns[key_added] = result
+
+
+def _field(result: Mapping, name: str, group: str, n: int) -> np.ndarray:
+    if name not in result:
+        return np.full(n, np.nan)
+    return np.asarray(result[name][group], dtype=np.float64)
+
+
+def ranking_table(result: Mapping, group_names: list[str]) -> pd.DataFrame:
+    """Long table of the full stored ranking: group, position, gene, score, logfc, pval_adj."""
+    frames = []
+    for group in group_names:
+        genes = np.asarray(result["names"][group]).astype(str)
+        n = len(genes)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group": group,
+                    "position": np.arange(n),
+                    "gene": genes,
+                    "score": _field(result, "scores", group, n),
+                    "logfc": _field(result, "logfoldchanges", group, n),
+                    "pval_adj": _field(result, "pvals_adj", group, n),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,89 @@
+"""Choosing the top genes of each group: filters, duplicate policies, refilling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+
+def _eligible(ranking: pd.DataFrame, filters, pct: Callable) -> pd.DataFrame:
+    min_logfc, max_pval_adj, min_in = filters
+    keep = np.ones(len(ranking), dtype=bool)
+    if min_logfc is not None:
+        keep &= ranking["logfc"].to_numpy() >= min_logfc
+    if max_pval_adj is not None:
+        keep &= ranking["pval_adj"].to_numpy() <= max_pval_adj
+    if min_in is not None:
+        genes = list(dict.fromkeys(ranking["gene"]))
+        pct_in, _ = pct(genes)
+        frac = pct_in.stack()
+        pairs = pd.MultiIndex.from_arrays([ranking["group"], ranking["gene"]])
+        keep &= frac.reindex(pairs).to_numpy() >= min_in
+    return ranking[keep]
+
+
+def _winner(groups: list[str], gene: str, order: dict, scores: dict, policy: str) -> str:
+    if policy == "first":
+        return min(groups, key=order.__getitem__)
+    # highest score; ties go to the earlier group
+    return max(groups, key=lambda g: (scores[g][gene], -order[g]))
+
+
+def _resolve(candidates: dict[str, list[str]], scores: dict, n_genes: int, policy: str):
+    """Top ``n_genes`` per group, each gene kept in one group, refilling from below.
+
+    A gene that sits in the current top lists of several groups is kept by
+    the winner (first group, or highest score) and excluded from the others;
+    those groups then take their next candidates. Exclusions only grow, so
+    this ends.
+    """
+    order = {g: i for i, g in enumerate(candidates)}
+    excluded: dict[str, set] = {g: set() for g in candidates}
+    while True:
+        lists = {
+            g: [gene for gene in genes if gene not in excluded[g]][:n_genes]
+            for g, genes in candidates.items()
+        }
+        if policy == "keep":
+            return lists
+        owners: dict[str, list[str]] = {}
+        for g, genes in lists.items():
+            for gene in genes:
+                owners.setdefault(gene, []).append(g)
+        conflicts = {gene: gs for gene, gs in owners.items() if len(gs) > 1}
+        if not conflicts:
+            return lists
+        for gene, gs in conflicts.items():
+            win = _winner(gs, gene, order, scores, policy)
+            for g in gs:
+                if g != win:
+                    excluded[g].add(gene)
+
+
+def select_markers(
+    ranking: pd.DataFrame, *, n_genes: int, duplicates: str, filters, pct: Callable
+) -> pd.DataFrame:
+    """Apply the filters and the duplicate policy to a full ranking table."""
+    eligible = _eligible(ranking, filters, pct)
+    groups = list(dict.fromkeys(ranking["group"]))
+    by_group = {g: eligible[eligible["group"] == g] for g in groups}
+    candidates = {g: list(frame["gene"]) for g, frame in by_group.items()}
+    scores = {
+        g: dict(zip(frame["gene"], frame["score"], strict=True)) for g, frame in by_group.items()
+    }
+    chosen = _resolve(candidates, scores, n_genes, duplicates)
+    rows = []
+    for g in groups:
+        frame = by_group[g].set_index("gene").loc[chosen[g]].reset_index()
+        frame["rank"] = np.arange(1, len(frame) + 1)
+        rows.append(frame)
+    table = pd.concat(rows, ignore_index=True)
+    if table.empty:
+        return table.assign(pct_in=np.nan, pct_out=np.nan)
+    pct_in, pct_out = pct(list(dict.fromkeys(table["gene"])))
+    pairs = pd.MultiIndex.from_arrays([table["group"], table["gene"]])
+    table["pct_in"] = pct_in.stack().reindex(pairs).to_numpy()
+    table["pct_out"] = pct_out.stack().reindex(pairs).to_numpy()
+    return table
