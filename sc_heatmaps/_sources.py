@@ -130,3 +130,16 @@ def nan_genes(block, genes: list[str]) -> list[str]:
     else:
         bad = ~np.isfinite(block).all(axis=0)
     return [g for g, b in zip(genes, bad, strict=True) if b]
+
+
+def usable_genes(expr: Expression) -> list[str]:
+    """Genes of ``expr`` whose values are all finite (no NaN or inf)."""
+    X = expr.X
+    if sparse.issparse(X):
+        X = sparse.csc_matrix(X)
+        bad_cols = np.unique(X.indices[~np.isfinite(X.data)]) if X.nnz else []
+        ok = np.ones(X.shape[1], dtype=bool)
+        ok[np.asarray(bad_cols, dtype=np.int64)] = False
+    else:
+        ok = np.isfinite(np.asarray(X)).all(axis=0)
+    return [str(g) for g, keep in zip(expr.var_names, ok, strict=True) if keep]

@@ -54,11 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--out", type=Path, default=Path("sc_heatmaps_demo"),
-                      help="output directory (created if needed; default: %(default)s)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("sc_heatmaps_demo"),
+        help="output directory (created if needed; default: %(default)s)",
+    )
     demo.add_argument("--dpi", type=_positive, default=300.0, help="resolution (default: 300)")
-    demo.add_argument("--format", type=_formats, default=list(DEMO_FORMATS),
-                      help="comma-separated formats (default: png,pdf,svg,tiff,jpg)")
+    demo.add_argument(
+        "--format",
+        type=_formats,
+        default=list(DEMO_FORMATS),
+        help="comma-separated formats (default: png,pdf,svg,tiff,jpg)",
+    )
     demo.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     demo.set_defaults(func=run_demo)
     return parser
@@ -78,7 +86,10 @@ def run_demo(args: argparse.Namespace) -> int:
     table = tl.top_markers(adata, "cluster", n_genes=10)
     written = [write_table(table, args.out / "markers.tsv")]
     plot = pl.grouped_heatmap(
-        adata, cluster_key="cluster", dataset_key="dataset", n_genes=10,
+        adata,
+        cluster_key="cluster",
+        dataset_key="dataset",
+        n_genes=10,
         title="Top-10 markers per cluster, by dataset x cluster (simulated example)",
     )
     for fmt in args.format:

@@ -18,6 +18,7 @@ def marker_genes(
     min_in_group_fraction: float | None = None,
     duplicates: str = "best",
     key: str = "rank_genes_groups",
+    candidates: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Top marker genes per group as ``{group: [genes]}``, in category order.
 
@@ -47,6 +48,7 @@ def marker_genes(
         duplicates=duplicates,
         key=key,
         key_added=None,
+        candidates=candidates,
     )
     return {
         str(group): list(frame["gene"])

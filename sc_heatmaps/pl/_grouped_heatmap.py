@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 
 from .._groups import as_keys
+from .._sources import resolve_source, usable_genes
 from .._validate import as_name_list, check_choice
 from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
 from ..get import category_colors, grouped_expression, marker_genes
@@ -38,9 +39,11 @@ def _resolve_genes(adata, var_names, cluster_key, n_genes, source, clusters, mar
                 "var_names=None picks the top markers of cluster_key, but cluster_key is None; "
                 "pass cluster_key= or a list of genes."
             )
-        kws = {"n_genes": n_genes, "source": source, **(markers_kws or {})}
+        kws = {"n_genes": n_genes, "source": "RNA", **(markers_kws or {})}
         if clusters is not None:
             kws.setdefault("groups", as_name_list(clusters, "clusters"))
+        if kws["source"] != source:
+            kws.setdefault("candidates", usable_genes(resolve_source(adata, source)))
         blocks = marker_genes(adata, cluster_key, **kws)
         return {b: g for b, g in blocks.items() if g}, "top_markers"
     if isinstance(var_names, Mapping):
@@ -107,7 +110,11 @@ def grouped_heatmap(
     var_names
         Genes: a list, or ``{block: genes}`` to draw the rows in labelled blocks.
         ``None`` takes the top ``n_genes`` markers of each cluster of
-        ``cluster_key`` (computed on the side, duplicates kept once).
+        ``cluster_key``, computed on the side (never stored) on the ``"RNA"``
+        values as Seurat and scanpy recommend, each gene kept in the cluster
+        where it scores best. When ``source`` is another layer, only genes that
+        layer covers with finite values are eligible, so each cluster is
+        refilled from further down its ranking instead of losing rows.
     groupby
         Obs key(s) of the columns; default ``[dataset_key, cluster_key]``
         (whichever are given).

@@ -192,6 +192,7 @@ class HeatmapBoard:
             "col_dendrogram": get("col_dendrogram"),
             "row_labels": get("row_labels"),
             "col_labels": get("col_labels"),
+            "legend": board.layout.get_legend_ax(),
         }
 
 

@@ -50,5 +50,6 @@ class HeatmapPlot(Plot):
     ``axes`` has the keys ``"heatmap"`` (body axes, one per column block),
     ``"row_bar"``, ``"col_bars"`` (one entry per annotation key),
     ``"row_dendrogram"``, ``"col_dendrogram"``, ``"row_labels"``,
-    ``"col_labels"`` and ``"title"``; absent parts are ``None``.
+    ``"col_labels"`` and ``"legend"`` (colour bar and category legends);
+    absent parts are ``None``.
     """

@@ -35,6 +35,7 @@ def top_markers(
     key: str = "rank_genes_groups",
     key_added: str | None = None,
     corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
+    candidates: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Top marker genes of each group, as a tidy table.
 
@@ -76,6 +77,9 @@ def top_markers(
         Where to store a newly computed ranking (nothing is stored when ``None``).
     corr_method
         p-value correction passed to scanpy.
+    candidates
+        Only these genes may be reported (for example the genes an integrated
+        layer covers); the ranking itself still uses every gene of ``source``.
 
     Returns
     -------
@@ -109,6 +113,7 @@ def top_markers(
         duplicates=duplicates,
         filters=(min_logfc, max_pval_adj, min_in_group_fraction),
         pct=partial(_pct, expr, cat, group_names),
+        candidates=None if candidates is None else [str(g) for g in candidates],
     )
     result = find_reusable(adata.uns, [key, key_added], request, expr)
     table = None if result is None else select(ranking_table(result, group_names))

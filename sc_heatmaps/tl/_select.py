@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 
-def _eligible(ranking: pd.DataFrame, filters, pct: Callable) -> pd.DataFrame:
+def _eligible(ranking: pd.DataFrame, filters, pct: Callable, candidates) -> pd.DataFrame:
     min_logfc, max_pval_adj, min_in = filters
     keep = np.ones(len(ranking), dtype=bool)
+    if candidates is not None:
+        keep &= ranking["gene"].isin(set(candidates)).to_numpy()
     if min_logfc is not None:
         keep &= ranking["logfc"].to_numpy() >= min_logfc
     if max_pval_adj is not None:
@@ -63,10 +65,16 @@ def _resolve(candidates: dict[str, list[str]], scores: dict, n_genes: int, polic
 
 
 def select_markers(
-    ranking: pd.DataFrame, *, n_genes: int, duplicates: str, filters, pct: Callable
+    ranking: pd.DataFrame,
+    *,
+    n_genes: int,
+    duplicates: str,
+    filters,
+    pct: Callable,
+    candidates=None,
 ) -> pd.DataFrame:
     """Apply the filters and the duplicate policy to a full ranking table."""
-    eligible = _eligible(ranking, filters, pct)
+    eligible = _eligible(ranking, filters, pct, candidates)
     groups = list(dict.fromkeys(ranking["group"]))
     by_group = {g: eligible[eligible["group"] == g] for g in groups}
     candidates = {g: list(frame["gene"]) for g, frame in by_group.items()}

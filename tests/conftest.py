@@ -1,0 +1,119 @@
+"""Shared fixtures: real data from SC_HEATMAPS_DATA, small seeded synthetic data, fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import anndata as ad
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("SC_HEATMAPS_DATA", ROOT.parent / "shared" / "data"))
+KANG = "kang2018_muscat_example.h5ad"
+
+
+def real_data_path(name: str) -> Path:
+    """Path of a real dataset; a missing file fails under CI and skips elsewhere."""
+    path = DATA_DIR / name
+    if not path.is_file():
+        message = f"real dataset {path} not found (set SC_HEATMAPS_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def kang_raw() -> ad.AnnData:
+    """The Kang data as stored (raw counts in X). Do not modify: use ``kang``."""
+    return ad.read_h5ad(real_data_path(KANG))
+
+
+@pytest.fixture
+def kang(kang_raw) -> ad.AnnData:
+    """Kang data, log-normalised the scanpy way, counts in ``raw`` untouched."""
+    import scanpy as sc
+
+    adata = kang_raw.copy()
+    sc.pp.normalize_total(adata, target_sum=1e4)
+    sc.pp.log1p(adata)
+    return adata
+
+
+@pytest.fixture
+def example() -> ad.AnnData:
+    import sc_heatmaps as sch
+
+    return sch.datasets.example()
+
+
+def make_synthetic(seed: int = 0, n_per_group: int = 12, sparse_x: bool = True) -> ad.AnnData:
+    """Small seeded AnnData: 2 datasets x 4 clusters, 30 genes, log-like values."""
+    rng = np.random.default_rng(seed)
+    datasets, clusters = ["d1", "d2"], ["c0", "c1", "c2", "c3"]
+    obs = pd.DataFrame(
+        [(d, c) for d in datasets for c in clusters for _ in range(n_per_group)],
+        columns=["dataset", "cluster"],
+    )
+    obs = obs.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    obs.index = [f"cell{i}" for i in range(len(obs))]
+    obs["dataset"] = pd.Categorical(obs["dataset"], categories=datasets)
+    obs["cluster"] = pd.Categorical(obs["cluster"], categories=clusters)
+    n_genes = 30
+    X = rng.gamma(1.0, 1.0, (len(obs), n_genes)) * (rng.random((len(obs), n_genes)) < 0.4)
+    for k, c in enumerate(clusters):  # genes 0-3 mark c0, 4-7 mark c1, ...
+        rows = (obs["cluster"] == c).to_numpy()
+        X[np.ix_(rows, range(4 * k, 4 * k + 4))] += 3.0 + k
+    X = np.log1p(X).astype(np.float32)
+    var = pd.DataFrame(index=[f"G{i:02d}" for i in range(n_genes)])
+    return ad.AnnData(X=sparse.csr_matrix(X) if sparse_x else X, obs=obs, var=var)
+
+
+@pytest.fixture
+def synthetic() -> ad.AnnData:
+    return make_synthetic()
+
+
+def _hash_matrix(m) -> str:
+    h = hashlib.sha256()
+    if sparse.issparse(m):
+        m = m.tocsr()
+        for part in (m.data, m.indices, m.indptr):
+            h.update(np.ascontiguousarray(part).tobytes())
+        h.update(str(m.shape).encode())
+    else:
+        h.update(np.ascontiguousarray(np.asarray(m)).tobytes())
+    return h.hexdigest()
+
+
+def fingerprint(adata: ad.AnnData) -> dict:
+    """A deep fingerprint of everything a user would not want changed."""
+    return {
+        "X": _hash_matrix(adata.X),
+        "layers": {k: _hash_matrix(v) for k, v in adata.layers.items()},
+        "raw": None if adata.raw is None else _hash_matrix(adata.raw.X),
+        "obs": pd.util.hash_pandas_object(adata.obs, index=True).sum(),
+        "obs_dtypes": adata.obs.dtypes.astype(str).to_dict(),
+        "obs_categories": {
+            k: list(v.cat.categories) for k, v in adata.obs.items() if hasattr(v, "cat")
+        },
+        "var": pd.util.hash_pandas_object(adata.var, index=True).sum(),
+        "var_names": list(adata.var_names),
+        "uns": sorted(adata.uns.keys()),
+        "obsm": {k: _hash_matrix(v) for k, v in adata.obsm.items()},
+    }
