@@ -21,7 +21,7 @@ def example_path() -> Path:
 
 
 def example():
-    """A small *simulated* multi-dataset PBMC-like AnnData (2,325 cells x 383 genes).
+    """A small *simulated* multi-dataset PBMC-like AnnData (2,325 cells x 416 genes).
 
     It is not real data. Three datasets (``obs["dataset"]``: ``ctrl``,
     ``stim_IFN``, ``stim_LPS``) and eight clusters (``obs["cluster"]``: CD4 T,

@@ -7,6 +7,7 @@ import os
 from importlib import metadata
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -75,12 +76,19 @@ def _to_jsonable(value):
 
 
 _PIL_OPTIONS = {"tiff": {"compression": "tiff_lzw"}, "jpeg": {"quality": 95}}
+# Text stays text (editable in Illustrator/Inkscape) in vector output; no timestamps,
+# so the same figure gives the same bytes.
+_VECTOR_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "sch"}
+_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 
 
 def _figure_writer(figure: Figure, fmt: str, dpi: float):
     def write(temp: Path) -> None:
         options = {"pil_kwargs": _PIL_OPTIONS[fmt]} if fmt in _PIL_OPTIONS else {}
-        figure.savefig(temp, format=fmt, dpi=dpi, facecolor="white", **options)
+        if fmt in _METADATA:
+            options["metadata"] = _METADATA[fmt]
+        with mpl.rc_context(_VECTOR_RC):
+            figure.savefig(temp, format=fmt, dpi=dpi, facecolor="white", **options)
 
     return write
 

@@ -113,7 +113,7 @@ def grouped_expression(
     >>> adata = sch.datasets.example()
     >>> ge = sch.get.grouped_expression(adata, ["CD3E", "MS4A1"], ["dataset", "cluster"])
     >>> ge.matrix.shape
-    (2, 18)
+    (2, 24)
     """
     check_choice("stat", stat, STATS)
     check_choice("missing", missing, MISSING)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Sequence
 from typing import Literal
 
@@ -93,7 +95,40 @@ def _combat(adata, batch_key: str, source: str, covariates: list[str]) -> np.nda
         )
     X = expr.X[:, idx]
     X = X.toarray() if hasattr(X, "toarray") else np.array(X)
-    obs = adata.obs[[batch_key, *covariates]].copy()
+    obs = pd.concat(
+        [adata.obs[[batch_key]].copy(), _covariate_columns(adata.obs, covariates)], axis=1
+    )
     tmp = ad.AnnData(X=X.astype(np.float64), obs=obs)
-    corrected = sc.pp.combat(tmp, key=batch_key, covariates=covariates or None, inplace=False)
+    extra = [c for c in obs.columns if c != batch_key] or None
+    # scanpy prints a note and divides by zero for genes that are constant in
+    # every cell; ComBat leaves those genes as they are, so that noise is dropped.
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    try:
+        with quiet, np.errstate(divide="ignore", invalid="ignore"):
+            corrected = sc.pp.combat(tmp, key=batch_key, covariates=extra, inplace=False)
+    except np.linalg.LinAlgError as err:
+        raise ValueError(
+            f"ComBat cannot separate batch_key {batch_key!r} from covariates {covariates!r}: "
+            "they are confounded (e.g. a category found in a single batch). Drop or merge "
+            "those covariates."
+        ) from err
     return np.asarray(corrected, dtype=np.float32)
+
+
+def _covariate_columns(obs: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """Covariates as numeric columns, categorical ones as dummies without their first level.
+
+    scanpy's ComBat codes a categorical covariate with a dummy for every level,
+    which together with the batch dummies makes its design matrix singular;
+    dropping one level per covariate gives the usual full-rank design.
+    """
+    frames = []
+    for cov in covariates:
+        col = obs[cov]
+        if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+            frames.append(col.astype(np.float64).to_frame(f"cov_{len(frames)}"))
+        else:
+            dummies = pd.get_dummies(col.astype(str), drop_first=True, dtype=np.float64)
+            dummies.columns = [f"cov_{len(frames)}_{i}" for i in range(dummies.shape[1])]
+            frames.append(dummies)
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=obs.index)
