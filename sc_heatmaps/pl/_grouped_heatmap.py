@@ -204,11 +204,7 @@ def grouped_heatmap(
         "vcenter": centre,
         "title": title,
         "n_genes": n_genes if origin == "top_markers" else None,
-        "genes_from": origin,
-        "genes": _genes_for_json(genes),
-        "dropped_genes": ge.dropped_genes,
-        "groups": ge.groups.astype({k: str for k in keys}),
-        "figsize": [float(x) for x in figure.get_size_inches()],
+        **_provenance(genes, origin, ge, keys, figure),
     }
     return HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
 
@@ -241,6 +237,17 @@ def _spec(adata, done, ge, keys, cluster_key, dataset_key) -> HeatmapSpec:
         row_linkage=done.row_linkage,
         col_linkage=done.col_linkage,
     )
+
+
+def _provenance(genes, origin: str, ge, keys: list[str], figure) -> dict:
+    """Genes, groups with their cell counts and the final size, for the JSON sidecar."""
+    return {
+        "genes_from": origin,
+        "genes": _genes_for_json(genes),
+        "dropped_genes": ge.dropped_genes,
+        "groups": ge.groups.astype({k: str for k in keys}),
+        "figsize": [float(x) for x in figure.get_size_inches()],
+    }
 
 
 def _genes_for_json(genes):

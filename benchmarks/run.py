@@ -1,0 +1,152 @@
+"""Benchmarks: our functions next to their scanpy equivalents, in the same run.
+
+Each operation runs in a fresh subprocess that loads the same seeded synthetic
+data, so that peak RSS is its own. Printed per operation: seconds for ours and
+for scanpy, the ratio (scanpy / ours; > 1 means we are faster), and the peak
+RSS above the loaded data.
+
+    python benchmarks/run.py                       # 10k and 100k cells x 5,000 genes
+    python benchmarks/run.py --cells 2000 --genes 500 --density 0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+OPERATIONS = ("markers_ttest", "grouped_expression_200", "grouped_heatmap_markers")
+
+
+def make_data(n_cells: int, n_genes: int, density: float, path: Path, seed: int = 0) -> None:
+    """Seeded log-normalised CSR data: 4 datasets x 20 clusters, 20 marker genes per cluster."""
+    import anndata as ad
+    import pandas as pd
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    nnz_per_row = max(1, int(n_genes * density))
+    cluster = rng.integers(0, 20, n_cells)
+    dataset = rng.integers(0, 4, n_cells)
+    cols = rng.integers(0, n_genes, (n_cells, nnz_per_row))
+    markers = (cluster[:, None] * 20 + np.arange(20)[None, :]) % n_genes
+    cols = np.concatenate([cols, markers], axis=1)
+    vals = rng.gamma(1.5, 0.7, cols.shape).astype(np.float32)
+    vals[:, nnz_per_row:] += 2.0
+    rows = np.repeat(np.arange(n_cells), cols.shape[1])
+    X = sparse.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n_cells, n_genes))
+    X.sum_duplicates()
+    X.data = np.log1p(X.data)
+    obs = pd.DataFrame(
+        {
+            "dataset": pd.Categorical([f"d{i}" for i in dataset]),
+            "cluster": pd.Categorical([f"c{i:02d}" for i in cluster]),
+        },
+        index=[f"cell{i}" for i in range(n_cells)],
+    )
+    adata = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=[f"G{i:05d}" for i in range(n_genes)]))
+    adata.uns["log1p"] = {"base": None}
+    adata.write_h5ad(path)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ours(op: str, adata, genes):
+    import sc_heatmaps as sch
+
+    if op == "markers_ttest":
+        return sch.tl.top_markers(adata, "cluster", n_genes=10, duplicates="keep")
+    if op == "grouped_expression_200":
+        return sch.get.grouped_expression(adata, genes, ["dataset", "cluster"])
+    plot = sch.pl.grouped_heatmap(adata, cluster_key="cluster", dataset_key="dataset", n_genes=3)
+    return plot
+
+
+def _scanpy(op: str, adata, genes):
+    import scanpy as sc
+
+    if op == "markers_ttest":
+        ref = adata.copy()  # scanpy writes into .uns; ours does not
+        sc.tl.rank_genes_groups(ref, "cluster", method="t-test", n_genes=adata.n_vars)
+        return ref
+    if op == "grouped_expression_200":
+        return sc.get.aggregate(adata[:, genes], by=["dataset", "cluster"], func="mean")
+    ref = adata.copy()
+    sc.tl.rank_genes_groups(ref, "cluster", method="t-test")
+    return sc.pl.rank_genes_groups_matrixplot(
+        ref, n_genes=3, groupby="cluster", show=False, standard_scale="var"
+    )
+
+
+def child(path: str, op: str, side: str) -> None:
+    """Run one operation once and print JSON with seconds and peak RSS above the data."""
+    import anndata as ad
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import scanpy  # noqa: F401  (imports are not part of the measurement)
+
+    import sc_heatmaps  # noqa: F401
+
+    adata = ad.read_h5ad(path)
+    genes = list(adata.var_names[:: max(1, adata.n_vars // 200)][:200])
+    base = _peak_mb()
+    start = time.perf_counter()
+    (_ours if side == "ours" else _scanpy)(op, adata, genes)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_mb_above_data": _peak_mb() - base}))
+
+
+def measure(path: Path, op: str, side: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), op, side],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cells", default="10000,100000")
+    parser.add_argument("--genes", type=int, default=5000)
+    parser.add_argument("--density", type=float, default=0.07)
+    parser.add_argument("--ops", default=",".join(OPERATIONS))
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    print(
+        f"{'cells':>8} {'operation':<26} {'ours s':>8} {'scanpy s':>9} {'ratio':>6} "
+        f"{'ours MB':>8} {'scanpy MB':>9}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for n_cells in (int(c) for c in args.cells.split(",")):
+            path = Path(tmp) / f"bench_{n_cells}.h5ad"
+            make_data(n_cells, args.genes, args.density, path)
+            for op in args.ops.split(","):
+                ours, ref = measure(path, op, "ours"), measure(path, op, "scanpy")
+                print(
+                    f"{n_cells:>8} {op:<26} {ours['seconds']:>8.2f} {ref['seconds']:>9.2f} "
+                    f"{ref['seconds'] / ours['seconds']:>6.2f} "
+                    f"{ours['peak_mb_above_data']:>8.0f} {ref['peak_mb_above_data']:>9.0f}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

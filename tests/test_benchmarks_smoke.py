@@ -1,0 +1,32 @@
+"""A tiny run of the benchmark script, so it cannot rot (timings are not checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_benchmark_script_runs_at_a_tiny_size():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--cells",
+            "300",
+            "--genes",
+            "120",
+            "--density",
+            "0.2",
+            "--ops",
+            "grouped_expression_200,markers_ttest",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["cells", "operation", "ours"]
+    assert [line.split()[1] for line in lines[1:]] == ["grouped_expression_200", "markers_ttest"]
