@@ -183,3 +183,76 @@ def test_kang_heatmap_rna_and_integrated(kang):
         assert list(dict.fromkeys(plot.data.index.get_level_values(0))) == list(
             kang.obs["cluster_id"].cat.categories
         )
+
+
+def text_problems(fig):
+    """Pairs of overlapping texts, and texts that stick out of the figure."""
+    import itertools
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.get_size_inches() * fig.dpi
+    texts = [
+        t
+        for t in dict.fromkeys(fig.findobj(mtext.Text))
+        if t.get_visible() and t.get_text().strip()
+    ]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    overlapping = []
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+        inter = box_a.intersection(box_a, box_b)
+        if inter is not None and inter.width > 1 and inter.height > 1:
+            overlapping.append((a, b))
+    outside = [
+        n for n, b in boxes if b.x0 < -1 or b.y0 < -1 or b.x1 > width + 1 or b.y1 > height + 1
+    ]
+    return overlapping, outside
+
+
+def test_text_problem_detector_detects():
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(2, 2))
+    fig.text(0.1, 0.5, "overlapping label")
+    fig.text(0.15, 0.5, "another label")
+    fig.text(0.9, 0.5, "sticks out on the right")
+    overlapping, outside = text_problems(fig)
+    assert overlapping and outside == ["sticks out on the right"]
+
+
+LAYOUTS = {
+    "markers dataset x cluster": dict(cluster_key="cluster", dataset_key="dataset", n_genes=3),
+    "x labels only, title": dict(
+        cluster_key="cluster", dataset_key="dataset", n_genes=3, labels="x", title="Markers"
+    ),
+    "long title, fixed figsize": dict(
+        var_names=["ISG15", "IFI6", "CD3E"],
+        groupby="dataset",
+        dataset_key="dataset",
+        labels="x",
+        figsize=(5, 4),
+        title="A rather long title that is wider than the narrow heatmap body",
+    ),
+    "one gene, no labels": dict(var_names=["ISG15"], groupby="cluster", labels="none"),
+    "clustered subset": dict(
+        cluster_key="cluster",
+        dataset_key="dataset",
+        n_genes=2,
+        cluster_rows=True,
+        cluster_cols=True,
+        clusters="B,NK",
+    ),
+    "blocks, y labels": dict(
+        var_names={"B": ["MS4A1"], "NK": ["NKG7"]},
+        groupby=["dataset", "cluster"],
+        cluster_key="cluster",
+        labels="y",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_no_text_overlaps_or_clipping(example, name):
+    plot = sch.pl.grouped_heatmap(example, **LAYOUTS[name])
+    overlapping, outside = text_problems(plot.figure)
+    assert overlapping == [] and outside == []

@@ -20,6 +20,8 @@ CELL_H = 0.22  # inches per row
 BAR = 0.16  # inches, annotation bar thickness
 GAP = 0.012  # fraction of the body between blocks
 MIN_BODY = 0.8  # inches
+MARGIN = 0.2  # inches around everything
+TITLE_SIZE = 12
 
 
 @dataclass
@@ -72,7 +74,8 @@ class HeatmapBoard:
     def __init__(self, spec: HeatmapSpec):
         self.spec = spec
         n_rows, n_cols = spec.data.shape
-        self.body = (max(MIN_BODY, n_cols * CELL_W), max(MIN_BODY, n_rows * CELL_H))
+        title_w = _text_width(spec.title, TITLE_SIZE) + 0.2 if spec.title else 0.0
+        self.body = (max(MIN_BODY, n_cols * CELL_W, title_w), max(MIN_BODY, n_rows * CELL_H))
         self.cmap = resolve_cmap(spec.cmap)
 
     def _build(self, width: float, height: float) -> ma.Heatmap:
@@ -92,10 +95,16 @@ class HeatmapBoard:
         self._add_rows(h)
         self._add_cols(h)
         self._add_labels(h)
-        h.add_legends("right", pad=0.25, stack_size=4)
+        h.add_legends("right", pad=self._legend_pad(), stack_size=4)
         if s.title:
-            h.add_title(top=s.title, pad=0.1, fontsize=12)
+            h.add_title(top=_wrap(s.title, width), pad=0.1, fontsize=TITLE_SIZE)
         return h
+
+    def _legend_pad(self) -> float:
+        """Room between the body and the legends; the bar names need it without gene labels."""
+        if self.spec.labels in ("all", "y") or self.spec.col_meta.empty:
+            return 0.25
+        return 0.25 + max(_text_width(str(k), 8) for k in self.spec.col_meta.columns)
 
     def _add_rows(self, h: ma.Heatmap) -> None:
         s = self.spec
@@ -156,24 +165,41 @@ class HeatmapBoard:
             h.add_bottom(mp.Labels(cols, fontsize=8, rotation=90), pad=0.04, name="col_labels")
 
     def plot(self) -> tuple:
-        """Draw; when ``figsize`` is set, resize the body so the whole figure fits it."""
-        width, height = self.body
+        """Draw, with margins wide enough that titles and legends stay inside the figure.
+
+        With ``figsize`` the body is sized so that the whole figure matches it;
+        a figsize too small for the labels, bars and legends is an error.
+        """
         fig = plt.figure()
-        board = self._build(width, height).render(figure=fig)
-        if self.spec.figsize is not None:
-            fw, fh = fig.get_size_inches()
-            tw, th = self.spec.figsize
-            width, height = width + (tw - fw), height + (th - fh)
-            if width < MIN_BODY or height < MIN_BODY:
-                plt.close(fig)
-                raise ValueError(
-                    f"figsize={self.spec.figsize!r} is too small for the labels, bars and legends "
-                    f"(they need about {fw - self.body[0]:.1f} x {fh - self.body[1]:.1f} inches); "
-                    "enlarge it, or leave figsize=None to size the figure automatically."
-                )
+        width, height = self.body
+        margin = np.full(4, MARGIN)  # top, right, bottom, left (inches)
+        for _ in range(4):
             fig.clear()
-            board = self._build(width, height).render(figure=fig)
+            board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
+            spill = _overflow(fig)
+            margin += spill
+            new_w, new_h = self._next_body(fig, width, height, spill)
+            if spill.max() < 0.01 and abs(new_w - width) < 0.01 and abs(new_h - height) < 0.01:
+                break
+            width, height = new_w, new_h
         return fig, self._collect_axes(board)
+
+    def _next_body(self, fig, width: float, height: float, spill) -> tuple[float, float]:
+        """Body size for the next pass: unchanged, or fitted to ``figsize``."""
+        if self.spec.figsize is None:
+            return width, height
+        fw, fh = fig.get_size_inches()
+        tw, th = self.spec.figsize
+        new_w = width + (tw - fw) - spill[1] - spill[3]
+        new_h = height + (th - fh) - spill[0] - spill[2]
+        if new_w < MIN_BODY or new_h < MIN_BODY:
+            plt.close(fig)
+            raise ValueError(
+                f"figsize={self.spec.figsize!r} is too small for the labels, bars, title and "
+                f"legends (they need about {fw - width:.1f} x {fh - height:.1f} inches around "
+                "the body); enlarge it, or leave figsize=None to size the figure automatically."
+            )
+        return new_w, new_h
 
     def _collect_axes(self, board: ma.Heatmap) -> dict:
         names = set(board.get_plot_names()) | {"row_dendrogram", "col_dendrogram"}
@@ -194,6 +220,35 @@ class HeatmapBoard:
             "col_labels": get("col_labels"),
             "legend": board.layout.get_legend_ax(),
         }
+
+
+def _text_width(text: str, fontsize: float) -> float:
+    """Width in inches of the widest line of ``text`` at ``fontsize``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    canvas = FigureCanvasAgg(fig)
+    artist = fig.text(0, 0, text, fontsize=fontsize)
+    return artist.get_window_extent(canvas.get_renderer()).width / fig.dpi
+
+
+def _wrap(title: str, width: float) -> str:
+    """Wrap a title onto several lines when it is wider than ``width`` inches."""
+    import textwrap
+
+    if _text_width(title, TITLE_SIZE) <= width:
+        return title
+    chars = max(10, int(len(title) * width / _text_width(title, TITLE_SIZE)))
+    return "\n".join(textwrap.wrap(title, chars))
+
+
+def _overflow(fig) -> np.ndarray:
+    """How far (inches) the drawn content spills out of the figure: top, right, bottom, left."""
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    spill = np.array([box.y1 - h, box.x1 - w, -box.y0, -box.x0])
+    return np.maximum(spill, 0.0)
 
 
 def _as_list(ax) -> list:
