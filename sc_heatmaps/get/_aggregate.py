@@ -61,9 +61,15 @@ def _(block: np.ndarray, G):
 @_moments.register(sparse.sparray)
 def _(block, G):
     block = sparse.csr_matrix(block)
-    sq = block.multiply(block)
-    pos = block > 0
-    return _dense(G @ block), _dense(G @ sq), _dense(G @ pos.astype(np.float64))
+
+    def same_pattern(data: np.ndarray) -> sparse.csr_matrix:
+        # shares indices and indptr with ``block``: only a new data array is allocated
+        return sparse.csr_matrix((data, block.indices, block.indptr), shape=block.shape)
+
+    sums = _dense(G @ block)
+    n_pos = _dense(G @ same_pattern((block.data > 0).astype(np.float64)))
+    sum_sq = _dense(G @ same_pattern(block.data * block.data))
+    return sums, sum_sq, n_pos
 
 
 def _dense(m) -> np.ndarray:
