@@ -138,7 +138,7 @@ def savefig(
             "dpi": dpi,
             "versions": package_versions(),
         }
-        tsv = plot_or_figure.data.to_csv(sep="\t", float_format="%.6g")
+        tsv = plot_or_figure.sidecar_table().to_csv(sep="\t", float_format="%.6g")
         writers.append((path.with_suffix(".tsv"), _text_writer(tsv)))
         text = json.dumps(_to_jsonable(params), indent=2, sort_keys=False) + "\n"
         writers.append((path.with_suffix(".json"), _text_writer(text)))

@@ -1,7 +1,15 @@
 """Readers: turn AnnData into pandas objects (they never write into ``adata``)."""
 
 from ._colors import category_colors
+from ._dual import DualExpression, dual_expression
 from ._grouped import GroupedExpression, grouped_expression
 from ._markers import marker_genes
 
-__all__ = ["GroupedExpression", "category_colors", "grouped_expression", "marker_genes"]
+__all__ = [
+    "DualExpression",
+    "GroupedExpression",
+    "category_colors",
+    "dual_expression",
+    "grouped_expression",
+    "marker_genes",
+]

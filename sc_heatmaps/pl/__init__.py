@@ -2,7 +2,16 @@
 
 from ..export import savefig
 from ._cmaps import NAMED_CMAPS
+from ._dual_expression import DualExpressionPlot, dual_expression
 from ._grouped_heatmap import grouped_heatmap
 from ._plot import HeatmapPlot, Plot
 
-__all__ = ["NAMED_CMAPS", "HeatmapPlot", "Plot", "grouped_heatmap", "savefig"]
+__all__ = [
+    "NAMED_CMAPS",
+    "DualExpressionPlot",
+    "HeatmapPlot",
+    "Plot",
+    "dual_expression",
+    "grouped_heatmap",
+    "savefig",
+]

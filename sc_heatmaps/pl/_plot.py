@@ -39,6 +39,10 @@ class Plot:
 
         return savefig(self, path, dpi=dpi, sidecars=sidecars)
 
+    def sidecar_table(self) -> pd.DataFrame:
+        """The table written as the TSV sidecar (the data drawn, by default)."""
+        return self.data
+
     def __repr__(self) -> str:
         rows, cols = self.data.shape
         return f"<{type(self).__name__}: {rows} x {cols} data, axes {sorted(self.axes)}>"

@@ -1,0 +1,220 @@
+"""Two genes, every cell: the per-cell frame and co-expression statistics per group."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from .._groups import cluster_mask
+from .._sources import column_block, nan_genes, resolve_source
+from .._validate import categorical_obs, check_choice
+
+METHODS = ("pearson", "spearman")
+ALL = "all"
+STAT_COLUMNS = [
+    "n",
+    "r",
+    "pval",
+    "frac_x_only",
+    "frac_y_only",
+    "frac_both",
+    "frac_neither",
+    "n_total",
+]
+
+
+@dataclass(frozen=True)
+class DualExpression:
+    """Result of :func:`dual_expression`.
+
+    Attributes
+    ----------
+    cells
+        One row per cell kept: ``x`` and ``y`` (expression of ``gene_x`` and
+        ``gene_y``), and ``color`` / ``split`` (categorical) when those keys
+        were given.
+    stats
+        One row per (``split`` panel, ``color`` group), plus an ``"all"`` row per
+        panel (and an overall ``"all"`` row with ``split_by``): ``n`` cells
+        used for ``r``, ``r`` and ``pval`` (Pearson or Spearman), the
+        fractions of cells expressing x only, y only, both and neither (value
+        above ``threshold``, over all ``n_total`` cells of the row).
+    """
+
+    cells: pd.DataFrame
+    stats: pd.DataFrame
+    gene_x: str
+    gene_y: str
+    color_key: str | None
+    split_key: str | None
+    method: str
+    threshold: float
+    source: str
+    exclude_double_zero: bool
+
+
+def _correlation(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return np.nan, np.nan
+    test = stats.pearsonr if method == "pearson" else stats.spearmanr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        result = test(x, y)
+    return float(result.statistic), float(result.pvalue)
+
+
+def _row(x, y, threshold: float, method: str, exclude_double_zero: bool) -> dict:
+    ex, ey = x > threshold, y > threshold
+    n_total = len(x)
+    used = ex | ey if exclude_double_zero else np.ones(n_total, dtype=bool)
+    r, p = _correlation(x[used], y[used], method)
+    share = (lambda m: float(m.mean())) if n_total else (lambda m: np.nan)
+    return {
+        "n": int(used.sum()),
+        "r": r,
+        "pval": p,
+        "frac_x_only": share(ex & ~ey),
+        "frac_y_only": share(~ex & ey),
+        "frac_both": share(ex & ey),
+        "frac_neither": share(~ex & ~ey),
+        "n_total": n_total,
+    }
+
+
+def _panel_rows(cells: pd.DataFrame, panel: str, has_color: bool, opts) -> list[dict]:
+    rows = []
+    if has_color:
+        for group, sub in cells.groupby("color", observed=True, sort=True):
+            rows.append(
+                {
+                    "split": panel,
+                    "group": str(group),
+                    **_row(sub["x"].to_numpy(), sub["y"].to_numpy(), *opts),
+                }
+            )
+    rows.append(
+        {"split": panel, "group": ALL, **_row(cells["x"].to_numpy(), cells["y"].to_numpy(), *opts)}
+    )
+    return rows
+
+
+def co_expression_stats(
+    cells: pd.DataFrame, *, method: str, threshold: float, exclude_double_zero: bool
+) -> pd.DataFrame:
+    """Statistics per split panel and colour group of a per-cell frame."""
+    opts = (threshold, method, exclude_double_zero)
+    has_color = "color" in cells
+    rows = []
+    if "split" in cells:
+        for panel, sub in cells.groupby("split", observed=True, sort=True):
+            rows += _panel_rows(sub, str(panel), has_color, opts)
+    rows += _panel_rows(cells, ALL, has_color and "split" not in cells, opts)
+    frame = pd.DataFrame(rows)
+    if "split" not in cells:
+        frame = frame.drop(columns="split")
+    return frame
+
+
+def _categorical_column(obs, key, what, mask):
+    return pd.Categorical(categorical_obs(obs, key, what))[mask]
+
+
+def dual_expression(
+    adata,
+    gene_x: str,
+    gene_y: str,
+    *,
+    color: str | None = None,
+    source: str = "RNA",
+    clusters: str | Sequence[str] | None = None,
+    cluster_key: str | None = None,
+    split_by: str | None = None,
+    method: Literal["pearson", "spearman"] = "pearson",
+    exclude_double_zero: bool = False,
+    threshold: float = 0.0,
+) -> DualExpression:
+    """Expression of two genes in every cell, with co-expression statistics per group.
+
+    Parameters
+    ----------
+    adata
+        Annotated data; only read.
+    gene_x, gene_y
+        The two genes (x and y).
+    color
+        Categorical obs key whose groups get their own statistics (e.g. the dataset).
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    clusters, cluster_key
+        Keep only these clusters of ``cluster_key`` (default: ``color``).
+    split_by
+        Categorical obs key: statistics per panel of this key as well.
+    method
+        ``"pearson"`` or ``"spearman"``.
+    exclude_double_zero
+        Leave cells with neither gene above ``threshold`` out of ``r`` (and of
+        the per-cell frame); the expression fractions still count every cell.
+    threshold
+        A gene counts as expressed in a cell when its value is above this.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> de = sch.get.dual_expression(adata, "ISG15", "IFI6", color="dataset")
+    >>> list(de.stats["group"])
+    ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
+    """
+    check_choice("method", method, METHODS)
+    genes = _check_genes(gene_x, gene_y)
+    expr = resolve_source(adata, source)
+    idx, _ = expr.gene_indices(genes)
+    keys = [k for k in (color,) if k is not None]
+    mask = cluster_mask(adata.obs, keys, clusters, cluster_key)
+    if not mask.any():
+        raise ValueError(f"No cells left after selecting clusters={clusters!r}.")
+    block = column_block(expr.X, idx)
+    bad = nan_genes(block, genes)
+    if bad:
+        raise ValueError(
+            f"Genes {bad!r} hold NaN or inf values in source={source!r}; "
+            "use source='RNA' or another layer."
+        )
+    values = block.toarray() if sparse.issparse(block) else np.asarray(block)
+    cells = pd.DataFrame({"x": values[mask, 0], "y": values[mask, 1]}, index=adata.obs_names[mask])
+    if color is not None:
+        cells["color"] = _categorical_column(adata.obs, color, "color", mask)
+    if split_by is not None:
+        cells["split"] = _categorical_column(adata.obs, split_by, "split_by", mask)
+    table = co_expression_stats(
+        cells, method=method, threshold=threshold, exclude_double_zero=exclude_double_zero
+    )
+    if exclude_double_zero:
+        cells = cells[(cells["x"] > threshold) | (cells["y"] > threshold)]
+    return DualExpression(
+        cells=cells,
+        stats=table,
+        gene_x=gene_x,
+        gene_y=gene_y,
+        color_key=color,
+        split_key=split_by,
+        method=method,
+        threshold=float(threshold),
+        source=source,
+        exclude_double_zero=exclude_double_zero,
+    )
+
+
+def _check_genes(gene_x, gene_y) -> list[str]:
+    for name, gene in (("gene_x", gene_x), ("gene_y", gene_y)):
+        if not isinstance(gene, str) or not gene:
+            raise ValueError(f"{name}={gene!r} is not valid; give one gene name as a string.")
+    if gene_x == gene_y:
+        raise ValueError(f"gene_x and gene_y are both {gene_x!r}; give two different genes.")
+    return [gene_x, gene_y]
