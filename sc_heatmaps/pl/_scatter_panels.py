@@ -104,8 +104,9 @@ class ScatterPanels:
     def _colors(self, cells: pd.DataFrame) -> np.ndarray:
         if "color" not in cells:
             return np.tile(to_rgb(SINGLE), (len(cells), 1))
-        lut = {g: to_rgb(c) for g, c in self.spec.palette.items()}
-        return np.array([lut[str(g)] for g in cells["color"]]).reshape(-1, 3)
+        color = cells["color"].cat
+        lut = np.array([to_rgb(self.spec.palette[str(c)]) for c in color.categories])
+        return lut[color.codes.to_numpy()].reshape(-1, 3)
 
     def _style(self, n: int) -> tuple[float, float]:
         size = (
