@@ -231,3 +231,17 @@ def test_kang_keep_equals_scanpy(kang):
     for group in kang.obs["cluster_id"].cat.categories:
         expected = list(sc.get.rank_genes_groups_df(ref, group)["names"].head(10))
         assert list(table.loc[table["group"] == group, "gene"]) == expected
+
+
+def test_backed_file_gives_the_same_markers(tmp_path, synthetic):
+    import anndata as ad
+
+    path = tmp_path / "syn.h5ad"
+    synthetic.write_h5ad(path)
+    backed = ad.read_h5ad(path, backed="r")
+    in_memory = sch.tl.top_markers(synthetic, "cluster", n_genes=3)
+    pd.testing.assert_frame_equal(sch.tl.top_markers(backed, "cluster", n_genes=3), in_memory)
+    ge = sch.get.grouped_expression(backed, ["G00", "G05"], ["dataset", "cluster"])
+    ref = sch.get.grouped_expression(synthetic, ["G00", "G05"], ["dataset", "cluster"])
+    pd.testing.assert_frame_equal(ge.matrix, ref.matrix)
+    backed.file.close()

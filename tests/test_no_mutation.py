@@ -29,6 +29,12 @@ CALLS = {
         cluster_cols=True,
     ),
     "pl.grouped_heatmap(list)": lambda a: sch.pl.grouped_heatmap(a, GENES, "cluster"),
+    "get.dual_expression": lambda a: sch.get.dual_expression(
+        a, "G00", "G04", color="cluster", split_by="dataset", exclude_double_zero=True
+    ),
+    "pl.dual_expression": lambda a: sch.pl.dual_expression(
+        a, "G00", "G04", color="cluster", split_by="dataset", jitter=0.1, max_points=10
+    ),
 }
 
 

@@ -69,7 +69,9 @@ def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
         np.asarray(cat.astype(str)), categories=[str(c) for c in cat.categories]
     )
     obs = pd.DataFrame({groupby: labels}, index=pd.RangeIndex(len(labels)).astype(str))
-    tmp = ad.AnnData(X=expr.X, obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str)))
+    tmp = ad.AnnData(
+        X=_in_memory(expr.X), obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str))
+    )
     if log1p is not None:
         tmp.uns["log1p"] = dict(log1p)
     sc.tl.rank_genes_groups(
@@ -90,6 +92,15 @@ def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
         "groups": list(request["groups"]),
     }
     return result
+
+
+def _in_memory(X):
+    """scanpy ranks genes in memory only: a backed matrix is read (sparse stays sparse)."""
+    if hasattr(X, "to_memory"):
+        return X.to_memory()
+    if type(X).__module__.startswith("h5py"):
+        return X[...]
+    return X
 
 
 def store_result(uns: MutableMapping, key_added: str, result: dict) -> None:
