@@ -53,11 +53,12 @@ def suggest(name: str, candidates: Sequence[str], n: int = 5) -> list[str]:
     """Close matches for a misspelt name, including suffixed names such as
     ``CD79A_ENSG00000105369`` for ``CD79A``."""
     upper = name.upper()
+    same = [c for c in candidates if c.upper() == upper and c != name]
     prefixed = [c for c in candidates if c.upper().startswith(upper) and c.upper() != upper]
     prefixed.sort(key=len)
     close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.75)
     seen: dict[str, None] = {}
-    for c in [*prefixed, *close]:
+    for c in [*same, *prefixed, *close]:
         seen.setdefault(c, None)
     return list(seen)[:n]
 

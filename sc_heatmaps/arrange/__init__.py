@@ -1,7 +1,7 @@
 """Arranging frames: scaling, filtering and ordering (pandas in, pandas out)."""
 
 from ._layout import Arranged, arrange, expand_blocks, row_blocks
-from ._order import ClusterOrder, cluster_order
+from ._order import ClusterOrder, cluster_order, distance_order
 from ._scale import SCALES, scale_rows
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ClusterOrder",
     "arrange",
     "cluster_order",
+    "distance_order",
     "expand_blocks",
     "row_blocks",
     "scale_rows",

@@ -70,3 +70,19 @@ def cluster_order(
         linkages[block] = _renumber_leaves(Z, leaves)
         order.extend(members[leaves])
     return ClusterOrder(order=np.asarray(order, dtype=np.int64), linkages=linkages)
+
+
+def distance_order(distance: np.ndarray, *, method: str = "average") -> ClusterOrder:
+    """Leaf order from a square distance matrix (e.g. ``1 - r`` for correlations)."""
+    from scipy.spatial.distance import squareform
+
+    check_choice("method", method, METHODS)
+    n = len(distance)
+    if n < 2:
+        return ClusterOrder(order=np.arange(n), linkages={None: None})
+    D = np.asarray(distance, dtype=np.float64).copy()
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
+    Z = hierarchy.linkage(squareform(np.maximum(D, 0.0), checks=False), method=method)
+    leaves = hierarchy.leaves_list(Z)
+    return ClusterOrder(order=leaves.astype(np.int64), linkages={None: _renumber_leaves(Z, leaves)})

@@ -1,14 +1,17 @@
 """Readers: turn AnnData into pandas objects (they never write into ``adata``)."""
 
 from ._colors import category_colors
+from ._correlation import CorrelationResult, correlation
 from ._dual import DualExpression, dual_expression
 from ._grouped import GroupedExpression, grouped_expression
 from ._markers import marker_genes
 
 __all__ = [
+    "CorrelationResult",
     "DualExpression",
     "GroupedExpression",
     "category_colors",
+    "correlation",
     "dual_expression",
     "grouped_expression",
     "marker_genes",

@@ -2,15 +2,18 @@
 
 from ..export import savefig
 from ._cmaps import NAMED_CMAPS
+from ._correlation_heatmap import CorrelationPlot, correlation_heatmap
 from ._dual_expression import DualExpressionPlot, dual_expression
 from ._grouped_heatmap import grouped_heatmap
 from ._plot import HeatmapPlot, Plot
 
 __all__ = [
     "NAMED_CMAPS",
+    "CorrelationPlot",
     "DualExpressionPlot",
     "HeatmapPlot",
     "Plot",
+    "correlation_heatmap",
     "dual_expression",
     "grouped_heatmap",
     "savefig",

@@ -1,0 +1,287 @@
+"""Correlation between variables: genes, numeric obs columns (QC values), or both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from .._groups import cluster_mask, make_grouping
+from .._sources import column_block, resolve_source
+from .._validate import (
+    ScHeatmapsKeyError,
+    categorical_obs,
+    check_choice,
+    format_choices,
+    missing_names_message,
+)
+
+METHODS = ("pearson", "spearman")
+LEVELS = ("cells", "pseudobulk")
+N_DEFAULT_HVG = 50
+N_DEFAULT_MARKERS = 5
+
+
+@dataclass(frozen=True)
+class CorrelationResult:
+    """Result of :func:`correlation`.
+
+    Attributes
+    ----------
+    matrices
+        One rows x cols correlation matrix per group of ``groupby`` (in
+        category order), or a single one under ``"all"``.
+    dropped
+        Variables left out, with the reason (``"constant"`` or
+        ``"fewer than min_nonzero non-zero ..."``) and the group concerned.
+    n
+        Observations behind each matrix (cells, or pseudobulk groups).
+    method, level
+        The options used.
+    """
+
+    matrices: dict[str, pd.DataFrame]
+    dropped: pd.DataFrame
+    n: pd.Series
+    method: str
+    level: str
+
+    @property
+    def matrix(self) -> pd.DataFrame:
+        """The single matrix (an error when there is one per group)."""
+        if len(self.matrices) != 1:
+            raise ValueError(
+                f"There is one matrix per group ({format_choices(self.matrices)}); "
+                "use .matrices[group]."
+            )
+        return next(iter(self.matrices.values()))
+
+
+def _default_genes(adata, cluster_key) -> list[str]:
+    var = adata.var
+    if "highly_variable" in var and var["highly_variable"].any():
+        hvg = var[var["highly_variable"].astype(bool)]
+        for col, ascending in (
+            ("highly_variable_rank", True),
+            ("dispersions_norm", False),
+            ("variances_norm", False),
+        ):
+            if col in hvg:
+                hvg = hvg.sort_values(col, ascending=ascending)
+                break
+        return [str(g) for g in hvg.index[:N_DEFAULT_HVG]]
+    if cluster_key is None:
+        raise ValueError(
+            "genes=None uses the highly variable genes (none are marked in "
+            "adata.var['highly_variable']) or the top markers of cluster_key (not given); "
+            "pass genes=[...], or cluster_key=."
+        )
+    from ._markers import marker_genes
+
+    blocks = marker_genes(adata, cluster_key, n_genes=N_DEFAULT_MARKERS)
+    return list(dict.fromkeys(g for genes in blocks.values() for g in genes))
+
+
+def _numeric_obs(adata) -> list[str]:
+    obs = adata.obs
+    return [
+        str(c)
+        for c in obs.columns
+        if pd.api.types.is_numeric_dtype(obs[c])
+        and not pd.api.types.is_bool_dtype(obs[c])
+        and not isinstance(obs[c].dtype, pd.CategoricalDtype)
+    ]
+
+
+def _variables(spec, adata, genes, obs_keys, cluster_key, what) -> list[tuple[str, str]]:
+    """(kind, name) pairs for ``rows``/``cols``: "genes", "obs" or an explicit list."""
+    if isinstance(spec, str) and spec == "genes":
+        names = genes if genes is not None else _default_genes(adata, cluster_key)
+        return [("gene", str(g)) for g in names]
+    if isinstance(spec, str) and spec == "obs":
+        keys = list(obs_keys) if obs_keys is not None else _numeric_obs(adata)
+        if not keys:
+            raise ValueError("adata.obs has no numeric columns to correlate; pass obs_keys=.")
+        return [("obs", str(k)) for k in keys]
+    if isinstance(spec, str):
+        raise ValueError(f"{what}={spec!r} is not valid; use 'genes', 'obs' or a list of names.")
+    return [("obs", str(n)) if str(n) in adata.obs.columns else ("gene", str(n)) for n in spec]
+
+
+def _obs_values(adata, keys: list[str], mask) -> np.ndarray:
+    cols = []
+    for key in keys:
+        col = adata.obs[key]
+        if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
+            raise ValueError(
+                f"obs column {key!r} is not numeric; correlations need numeric columns such as "
+                f"{format_choices(_numeric_obs(adata))}."
+            )
+        cols.append(col.to_numpy(dtype=np.float64)[mask])
+    return np.column_stack(cols) if cols else np.empty((int(mask.sum()), 0))
+
+
+def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[str]]:
+    """Cells x variables, dense; only the selected genes are read."""
+    genes = list(dict.fromkeys(n for k, n in variables if k == "gene"))
+    keys = list(dict.fromkeys(n for k, n in variables if k == "obs"))
+    expr = resolve_source(adata, source)
+    idx = expr.var_names.get_indexer(genes)
+    lost = [g for g, i in zip(genes, idx, strict=True) if i < 0]
+    if lost:
+        raise ScHeatmapsKeyError(
+            missing_names_message(
+                f"Variables (genes in source={source!r} or obs columns)",
+                lost,
+                [*map(str, expr.var_names), *map(str, adata.obs.columns)],
+            )
+        )
+    block = column_block(expr.X, idx) if genes else np.empty((adata.n_obs, 0))
+    block = block[np.flatnonzero(mask)]
+    dense = block.toarray() if sparse.issparse(block) else np.asarray(block)
+    values = np.column_stack([dense, _obs_values(adata, keys, mask)])
+    return values, genes + keys
+
+
+def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str):
+    nonzero = (values != 0).sum(axis=0)
+    constant = np.ptp(values, axis=0) == 0 if len(values) else np.ones(len(names), bool)
+    finite = np.isfinite(values).all(axis=0)
+    keep = (nonzero >= min_nonzero) & ~constant & finite
+    reasons = []
+    for name, nz, const, fin in zip(names, nonzero, constant, finite, strict=True):
+        if not fin:
+            reasons.append((group, name, "holds NaN or inf"))
+        elif const:
+            reasons.append((group, name, "constant"))
+        elif nz < min_nonzero:
+            reasons.append(
+                (group, name, f"fewer than min_nonzero={min_nonzero} non-zero values ({nz})")
+            )
+    return keep, reasons
+
+
+def correlation_matrix(values: np.ndarray, method: str) -> np.ndarray:
+    """Pearson or Spearman correlation between the columns of ``values``."""
+    if method == "spearman":
+        values = stats.rankdata(values, axis=0)
+    return np.atleast_2d(np.corrcoef(values, rowvar=False))
+
+
+def _one_matrix(values, names, row_names, col_names, method, min_nonzero, group):
+    keep, reasons = _usable(values, names, min_nonzero, group)
+    kept = [n for n, k in zip(names, keep, strict=True) if k]
+    corr = pd.DataFrame(correlation_matrix(values[:, keep], method), index=kept, columns=kept)
+    rows = [r for r in row_names if r in corr.index]
+    cols = [c for c in col_names if c in corr.columns]
+    return corr.loc[rows, cols], reasons
+
+
+def _pseudobulk(adata, values, mask, groupby) -> np.ndarray:
+    """Mean of every variable per group of ``groupby`` (groups x variables)."""
+    grouping = make_grouping(adata.obs[mask], groupby)
+    G = sparse.csr_matrix(
+        (
+            np.ones(int((grouping.codes >= 0).sum())),
+            (grouping.codes[grouping.codes >= 0], np.flatnonzero(grouping.codes >= 0)),
+        ),
+        shape=(grouping.n_groups, len(grouping.codes)),
+    )
+    return (G @ values) / grouping.meta["n_cells"].to_numpy()[:, None]
+
+
+def correlation(
+    adata,
+    *,
+    rows: str | Sequence[str] = "genes",
+    cols: str | Sequence[str] = "genes",
+    genes: Sequence[str] | None = None,
+    obs_keys: Sequence[str] | None = None,
+    method: Literal["pearson", "spearman"] = "pearson",
+    min_nonzero: int = 10,
+    groupby: str | None = None,
+    level: Literal["cells", "pseudobulk"] = "cells",
+    source: str = "RNA",
+    clusters: str | Sequence[str] | None = None,
+    cluster_key: str | None = None,
+) -> CorrelationResult:
+    """Pairwise correlation between genes and/or numeric obs columns.
+
+    Parameters
+    ----------
+    adata
+        Annotated data; only read.
+    rows, cols
+        ``"genes"``, ``"obs"`` (numeric obs columns, e.g. QC values) or a list
+        of names (genes or obs columns).
+    genes
+        Genes for ``"genes"``; default: the top 50 highly variable genes when
+        they are marked, else the top 5 markers per cluster of ``cluster_key``.
+    obs_keys
+        Obs columns for ``"obs"``; default: every numeric column.
+    method
+        ``"pearson"`` or ``"spearman"``.
+    min_nonzero
+        A variable needs at least this many non-zero observations (cells, or
+        groups at the pseudobulk level); constant variables and variables with
+        NaN are dropped as well. Dropped variables are listed in ``.dropped``.
+    groupby
+        Categorical obs key. At ``level="cells"``: one matrix per group. At
+        ``level="pseudobulk"``: correlate across the means of these groups.
+    level
+        ``"cells"`` or ``"pseudobulk"``.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    clusters, cluster_key
+        Keep only these clusters of ``cluster_key``.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> res = sch.get.correlation(adata, genes=["ISG15", "IFI6", "MX1"], groupby="dataset")
+    >>> list(res.matrices)
+    ['ctrl', 'stim_IFN', 'stim_LPS']
+    """
+    check_choice("method", method, METHODS)
+    check_choice("level", level, LEVELS)
+    if not isinstance(min_nonzero, int | np.integer) or min_nonzero < 0:
+        raise ValueError(f"min_nonzero={min_nonzero!r} is not valid; use a whole number >= 0.")
+    if level == "pseudobulk" and groupby is None:
+        raise ValueError("level='pseudobulk' averages cells per group of groupby; pass groupby=.")
+    mask = cluster_mask(adata.obs, [cluster_key] if cluster_key else [], clusters, cluster_key)
+    if not mask.any():
+        raise ValueError(f"No cells left after selecting clusters={clusters!r}.")
+    row_vars = _variables(rows, adata, genes, obs_keys, cluster_key, "rows")
+    col_vars = _variables(cols, adata, genes, obs_keys, cluster_key, "cols")
+    values, names = _values(adata, row_vars + col_vars, source, mask)
+    row_names = list(dict.fromkeys(n for _, n in row_vars))
+    col_names = list(dict.fromkeys(n for _, n in col_vars))
+    parts = _split(adata, values, mask, groupby, level)
+    matrices, reasons, n = {}, [], {}
+    for group, part in parts.items():
+        mat, why = _one_matrix(part, names, row_names, col_names, method, min_nonzero, group)
+        matrices[group], n[group] = mat, len(part)
+        reasons += why
+    dropped = pd.DataFrame(reasons, columns=["group", "variable", "reason"])
+    return CorrelationResult(
+        matrices=matrices, dropped=dropped, n=pd.Series(n, name="n"), method=method, level=level
+    )
+
+
+def _split(adata, values, mask, groupby, level) -> dict[str, np.ndarray]:
+    if groupby is None:
+        return {"all": values}
+    if level == "pseudobulk":
+        return {"all": _pseudobulk(adata, values, mask, groupby)}
+    cat = categorical_obs(adata.obs, groupby, "groupby")[mask]
+    codes = np.asarray(pd.Categorical(cat).codes)
+    return {
+        str(c): values[codes == i]
+        for i, c in enumerate(pd.Categorical(cat).categories)
+        if (codes == i).any()
+    }
