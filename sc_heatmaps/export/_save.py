@@ -157,3 +157,18 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = F
         )
     text = frame.to_csv(sep="\t", index=index, float_format="%.6g")
     return write_all_or_nothing([(path, _text_writer(text))])[0]
+
+
+def write_html(page: str, path: str | os.PathLike) -> Path:
+    """Write an HTML page, atomically."""
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(
+            f"Interactive heatmaps are written as HTML; use a .html path, not {str(path)!r}."
+        )
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(
+            f"Output directory {str(parent)!r} does not exist; create it first."
+        )
+    return write_all_or_nothing([(path, _text_writer(page))])[0]

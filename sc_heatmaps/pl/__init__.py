@@ -5,6 +5,7 @@ from ._cmaps import NAMED_CMAPS
 from ._correlation_heatmap import CorrelationPlot, correlation_heatmap
 from ._dual_expression import DualExpressionPlot, dual_expression
 from ._grouped_heatmap import grouped_heatmap
+from ._interactive import InteractiveHTML, interactive_heatmap
 from ._plot import HeatmapPlot, Plot
 
 __all__ = [
@@ -12,9 +13,11 @@ __all__ = [
     "CorrelationPlot",
     "DualExpressionPlot",
     "HeatmapPlot",
+    "InteractiveHTML",
     "Plot",
     "correlation_heatmap",
     "dual_expression",
     "grouped_heatmap",
+    "interactive_heatmap",
     "savefig",
 ]

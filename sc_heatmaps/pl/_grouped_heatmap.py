@@ -17,6 +17,26 @@ from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import HeatmapPlot
 
 LABELS = ("all", "x", "y", "none")
+_DEFAULTS = {
+    "cluster_key": None,
+    "dataset_key": None,
+    "n_genes": 10,
+    "source": "RNA",
+    "clusters": None,
+    "stat": "mean",
+    "scale": "zscore",
+    "cluster_rows": False,
+    "cluster_cols": False,
+    "cmap": "RdBu_r",
+    "labels": "all",
+    "vmin": None,
+    "vmax": None,
+    "vcenter": None,
+    "figsize": None,
+    "title": None,
+    "missing": "raise",
+    "markers_kws": None,
+}
 
 
 def _resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
@@ -162,51 +182,98 @@ def grouped_heatmap(
     >>> plot.data.index.names
     FrozenList(['cluster', 'gene'])
     """
-    check_choice("scale", scale, SCALES)
-    check_choice("stat", stat, STATS)
-    check_choice("labels", labels, LABELS)
-    keys = _resolve_groupby(groupby, cluster_key, dataset_key)
+    options = {k: v for k, v in locals().items() if k not in ("adata", "var_names", "groupby")}
+    spec, ge, params = prepare(adata, var_names, groupby, **options)
+    figure, axes = HeatmapBoard(spec).plot()
+    params["figsize"] = [float(x) for x in figure.get_size_inches()]
+    plot = HeatmapPlot(figure=figure, axes=axes, data=spec.data, params=params)
+    plot.spec, plot.hover = spec, hover_extras(spec, ge)
+    return plot
+
+
+def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, object, dict]:
+    """Everything :func:`grouped_heatmap` draws, without drawing: spec, grouped values, params.
+
+    Takes the same options as :func:`grouped_heatmap`; the interactive view uses it too.
+    """
+    opts = {**_DEFAULTS, **opts}
+    unknown = sorted(set(opts) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"Unknown options {unknown}; valid options are {sorted(_DEFAULTS)}.")
+    check_choice("scale", opts["scale"], SCALES)
+    check_choice("stat", opts["stat"], STATS)
+    check_choice("labels", opts["labels"], LABELS)
+    keys = _resolve_groupby(groupby, opts["cluster_key"], opts["dataset_key"])
     genes, origin = _resolve_genes(
-        adata, var_names, cluster_key, n_genes, source, clusters, markers_kws
+        adata,
+        var_names,
+        opts["cluster_key"],
+        opts["n_genes"],
+        opts["source"],
+        opts["clusters"],
+        opts["markers_kws"],
     )
     ge = grouped_expression(
         adata,
         genes,
         keys,
-        source=source,
-        clusters=clusters,
-        cluster_key=cluster_key,
-        stat=stat,
-        missing=missing,
+        source=opts["source"],
+        clusters=opts["clusters"],
+        cluster_key=opts["cluster_key"],
+        stat=opts["stat"],
+        missing=opts["missing"],
     )
-    done = _arrange(ge, genes, keys, cluster_key, scale, cluster_rows, cluster_cols)
-    lo, hi, centre = _norm_limits(done.frame.to_numpy(), scale, vmin, vmax, vcenter)
-    spec = _spec(adata, done, ge, keys, cluster_key, dataset_key)
-    spec.cmap, spec.vmin, spec.vmax, spec.vcenter = cmap, lo, hi, centre
-    spec.cbar_label = _cbar_label(stat, scale, source)
-    spec.labels, spec.title, spec.figsize = labels, title, figsize
-    figure, axes = HeatmapBoard(spec).plot()
+    done = _arrange(
+        ge,
+        genes,
+        keys,
+        opts["cluster_key"],
+        opts["scale"],
+        opts["cluster_rows"],
+        opts["cluster_cols"],
+    )
+    lo, hi, centre = _norm_limits(
+        done.frame.to_numpy(), opts["scale"], opts["vmin"], opts["vmax"], opts["vcenter"]
+    )
+    spec = _spec(adata, done, ge, keys, opts["cluster_key"], opts["dataset_key"])
+    spec.cmap, spec.vmin, spec.vmax, spec.vcenter = opts["cmap"], lo, hi, centre
+    spec.cbar_label = _cbar_label(opts["stat"], opts["scale"], opts["source"])
+    spec.labels, spec.title, spec.figsize = opts["labels"], opts["title"], opts["figsize"]
+    cmap = opts["cmap"]
     params = {
         "function": "sc_heatmaps.pl.grouped_heatmap",
         "groupby": keys,
-        "cluster_key": cluster_key,
-        "dataset_key": dataset_key,
-        "source": source,
-        "clusters": as_name_list(clusters, "clusters"),
-        "stat": stat,
-        "scale": scale,
-        "cluster_rows": cluster_rows,
-        "cluster_cols": cluster_cols,
+        **{
+            k: opts[k]
+            for k in (
+                "cluster_key",
+                "dataset_key",
+                "source",
+                "stat",
+                "scale",
+                "cluster_rows",
+                "cluster_cols",
+                "labels",
+                "title",
+            )
+        },
+        "clusters": as_name_list(opts["clusters"], "clusters"),
         "cmap": cmap if isinstance(cmap, str) else getattr(cmap, "name", str(cmap)),
-        "labels": labels,
         "vmin": lo,
         "vmax": hi,
         "vcenter": centre,
-        "title": title,
-        "n_genes": n_genes if origin == "top_markers" else None,
-        **_provenance(genes, origin, ge, keys, figure),
+        "n_genes": opts["n_genes"] if origin == "top_markers" else None,
+        **_provenance(genes, origin, ge, keys),
     }
-    return HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
+    return spec, ge, params
+
+
+def hover_extras(spec: HeatmapSpec, ge) -> dict:
+    """Per-cell extras for tooltips: cells per group, fraction expressing (aligned to data)."""
+    genes = spec.data.index.get_level_values(-1)
+    fraction = ge.fraction.loc[genes, spec.data.columns]
+    fraction.index = spec.data.index
+    return {"n_cells": ge.n_cells.loc[spec.data.columns], "fraction": fraction}
 
 
 def _arrange(ge, genes, keys, cluster_key, scale, cluster_rows, cluster_cols):
@@ -239,14 +306,13 @@ def _spec(adata, done, ge, keys, cluster_key, dataset_key) -> HeatmapSpec:
     )
 
 
-def _provenance(genes, origin: str, ge, keys: list[str], figure) -> dict:
-    """Genes, groups with their cell counts and the final size, for the JSON sidecar."""
+def _provenance(genes, origin: str, ge, keys: list[str]) -> dict:
+    """Genes and groups with their cell counts, for the JSON sidecar."""
     return {
         "genes_from": origin,
         "genes": _genes_for_json(genes),
         "dropped_genes": ge.dropped_genes,
         "groups": ge.groups.astype({k: str for k in keys}),
-        "figsize": [float(x) for x in figure.get_size_inches()],
     }
 
 

@@ -55,5 +55,10 @@ class HeatmapPlot(Plot):
     ``"row_bar"``, ``"col_bars"`` (one entry per annotation key),
     ``"row_dendrogram"``, ``"col_dendrogram"``, ``"row_labels"``,
     ``"col_labels"`` and ``"legend"`` (colour bar and category legends);
-    absent parts are ``None``.
+    absent parts are ``None``. ``spec`` holds the annotation bars and colours,
+    ``hover`` the cells per group and fraction expressing (used by the
+    interactive view).
     """
+
+    spec: object = None
+    hover: dict | None = None

@@ -1,0 +1,231 @@
+"""``interactive_heatmap``: a single self-contained HTML file (plotly.js embedded, offline)."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_hex
+from scipy.cluster import hierarchy
+
+from ._cmaps import resolve_cmap
+from ._correlation_heatmap import CorrelationPlot
+from ._grouped_heatmap import hover_extras, prepare
+from ._plot import HeatmapPlot
+
+TOP_N = (500, 250, 100, 50, 20, 10)
+
+
+class InteractiveHTML(str):
+    """The HTML page as a string; displayed inline in a notebook (in a sandboxed iframe)."""
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self, quote=True)}" '
+            'style="width:100%;height:760px;border:0" sandbox="allow-scripts allow-downloads">'
+            "</iframe>"
+        )
+
+
+def _nan_to_none(values: np.ndarray) -> list:
+    return [[None if not np.isfinite(v) else float(v) for v in row] for row in values]
+
+
+def _cluster_leaves(values: np.ndarray) -> list[int]:
+    if len(values) < 2:
+        return list(range(len(values)))
+    filled = np.nan_to_num(values.astype(np.float64))
+    return [int(i) for i in hierarchy.leaves_list(hierarchy.linkage(filled, "average"))]
+
+
+def _colorscale(cmap) -> list:
+    cm = resolve_cmap(cmap)
+    return [[float(t), to_hex(cm(t))] for t in np.linspace(0, 1, 11)]
+
+
+def _bar(name: str, labels: list[str], palette: dict) -> dict:
+    present = set(labels)
+    categories = [c for c in palette if c in present]
+    index = {c: i for i, c in enumerate(categories)}
+    return {
+        "name": str(name),
+        "categories": categories,
+        "colors": [palette[c] for c in categories],
+        "codes": [index[v] for v in labels],
+    }
+
+
+def _base(data: pd.DataFrame, title, filename, cmap, limits) -> dict:
+    values = data.to_numpy(dtype=np.float64)
+    return {
+        "rows": [str(r) for r in data.index.get_level_values(-1)],
+        "cols": [str(c) for c in data.columns],
+        "values": _nan_to_none(values),
+        "row_order": {"drawn": list(range(len(data))), "cluster": _cluster_leaves(values)},
+        "col_order": {"drawn": list(range(data.shape[1])), "cluster": _cluster_leaves(values.T)},
+        "colorscale": _colorscale(cmap),
+        "zmin": limits[0],
+        "zmax": limits[1],
+        "zmid": limits[2],
+        "title": title or "",
+        "filename": filename,
+        "n_cells": None,
+        "fraction": None,
+        "row_bars": [],
+        "col_bars": [],
+    }
+
+
+def _from_heatmap(spec, hover, title, filename) -> dict:
+    d = _base(
+        spec.data, title or spec.title, filename, spec.cmap, (spec.vmin, spec.vmax, spec.vcenter)
+    )
+    d.update(row_title="gene", col_title="group", value_name=spec.cbar_label.replace("\n", " "))
+    if spec.row_blocks is not None:
+        d["row_bars"] = [_bar(spec.row_block_name, list(spec.row_blocks), spec.row_palette)]
+    d["col_bars"] = [
+        _bar(k, [str(v) for v in spec.col_meta[k]], spec.col_palettes[k])
+        for k in spec.col_meta.columns
+    ]
+    if hover is not None:
+        d["n_cells"] = [int(n) for n in hover["n_cells"]]
+        d["fraction"] = _nan_to_none(hover["fraction"].to_numpy(dtype=np.float64))
+    return d
+
+
+def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
+    p = plot.params
+    d = _base(plot.data, title, filename, p["cmap"], (p["vmin"], p["vmax"], 0.0))
+    d.update(row_title="variable", col_title="variable", value_name=f"{p['method']} r")
+    if isinstance(plot.data.index, pd.MultiIndex):
+        groups = [str(g) for g in plot.data.index.get_level_values(0)]
+        from ..get._colors import default_palette
+
+        names = list(dict.fromkeys(groups))
+        d["row_bars"] = [
+            _bar(p["groupby"], groups, dict(zip(names, default_palette(len(names)), strict=True)))
+        ]
+    return d
+
+
+def _page(data: dict) -> str:
+    import plotly.offline
+
+    payload = (
+        json.dumps(data, allow_nan=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    script = resources.files(__package__).joinpath("assets/interactive.js").read_text()
+    options = "".join(f'<option value="{n}">top {n}</option>' for n in TOP_N)
+    title = html.escape(data["title"] or "sc_heatmaps interactive heatmap")
+    return _TEMPLATE.format(
+        title=title,
+        plotly=plotly.offline.get_plotlyjs(),
+        data=payload,
+        app=script,
+        top_options=options,
+    )
+
+
+def interactive_heatmap(
+    plot_or_adata, path: str | Path | None = None, *, title: str | None = None, **options
+):
+    """An interactive heatmap in one self-contained HTML file that works offline.
+
+    Zoom and pan, a tooltip on every cell (row, column, value; cells per
+    group and fraction expressing for grouped heatmaps), reordering of rows
+    and columns by drawn order, clustering, sum, variance or label, keeping the
+    top N rows by sum or variance, category bars in the static figure's
+    colours, search by row name, download of the current matrix as TSV, and
+    PNG/SVG snapshots. Labels are always shown as text, never run as HTML.
+
+    Parameters
+    ----------
+    plot_or_adata
+        A plot from :func:`grouped_heatmap` or :func:`correlation_heatmap`, or an
+        AnnData (then ``options`` are those of :func:`grouped_heatmap`).
+    path
+        Write the page here (``.html``, atomically) and return the path;
+        without it, return the HTML (shown inline in a notebook).
+    title
+        Page and figure title.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> page = sch.pl.interactive_heatmap(sch.datasets.example(), cluster_key="cluster",
+    ...                                   dataset_key="dataset", n_genes=3)
+    >>> page.startswith("<!DOCTYPE html>")
+    True
+    """
+    filename = Path(path).stem if path is not None else "sc_heatmaps"
+    if isinstance(plot_or_adata, HeatmapPlot):
+        data = _from_heatmap(plot_or_adata.spec, plot_or_adata.hover, title, filename)
+    elif isinstance(plot_or_adata, CorrelationPlot):
+        data = _from_correlation(plot_or_adata, title, filename)
+    elif hasattr(plot_or_adata, "obs") and hasattr(plot_or_adata, "var_names"):
+        var_names = options.pop("var_names", None)
+        groupby = options.pop("groupby", None)
+        spec, ge, _ = prepare(plot_or_adata, var_names, groupby, **options)
+        data = _from_heatmap(spec, hover_extras(spec, ge), title, filename)
+    else:
+        raise TypeError(
+            f"interactive_heatmap takes a grouped or correlation heatmap plot, or an AnnData; "
+            f"got {type(plot_or_adata).__name__}."
+        )
+    page = InteractiveHTML(_page(data))
+    if path is None:
+        return page
+    from ..export import write_html
+
+    return write_html(page, path)
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<script>{plotly}</script>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 12px; }}
+#sch-controls {{ display: flex; flex-wrap: wrap; gap: 12px; align-items: center;
+  font-size: 13px; margin-bottom: 6px; }}
+#sch-controls label {{ display: flex; gap: 4px; align-items: center; }}
+#sch-search-status, #sch-shown {{ color: #444; }}
+#sch-legend {{ display: flex; flex-wrap: wrap; gap: 14px; font-size: 12px; margin: 4px 0; }}
+.sch-legend-group span {{ margin-left: 8px; white-space: nowrap; }}
+.sch-legend-group i {{ display: inline-block; width: 10px; height: 10px; margin-right: 3px; }}
+</style>
+</head>
+<body>
+<div id="sch-controls">
+  <label>Rows <select id="sch-row-order"><option value="drawn">as drawn</option>
+    <option value="cluster">clustering</option><option value="sum">sum</option>
+    <option value="variance">variance</option><option value="label">label</option></select></label>
+  <label>Columns <select id="sch-col-order"><option value="drawn">as drawn</option>
+    <option value="cluster">clustering</option><option value="sum">sum</option>
+    <option value="variance">variance</option><option value="label">label</option></select></label>
+  <label>Keep <select id="sch-top-n"><option value="all">all rows</option>{top_options}</select>
+    by <select id="sch-top-by"><option value="sum">sum</option>
+    <option value="variance">variance</option></select></label>
+  <span id="sch-shown"></span>
+  <label>Search <input id="sch-search" type="search" placeholder="gene name"></label>
+  <span id="sch-search-status" role="status"></span>
+  <button id="sch-download-tsv" type="button">Download TSV</button>
+  <button id="sch-png" type="button">PNG</button>
+  <button id="sch-svg" type="button">SVG</button>
+</div>
+<div id="sch-legend"></div>
+<div id="sch-heatmap"></div>
+<script id="sch-data" type="application/json">{data}</script>
+<script>{app}</script>
+</body>
+</html>
+"""
