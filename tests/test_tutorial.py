@@ -45,7 +45,7 @@ def test_tutorial_executes(path: Path, tmp_path, monkeypatch):
     calls = sum(
         c.source.count(f"sch.pl.{f}(")
         for c in nb.cells
-        for f in ("grouped_heatmap", "dual_expression")
+        for f in ("grouped_heatmap", "dual_expression", "correlation_heatmap")
     )
     assert len(images) == calls, "each figure is displayed exactly once"
 
