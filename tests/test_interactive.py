@@ -200,3 +200,25 @@ def test_tsv_helper_matches_python(plot, page_for, tmp_path):
     page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "h.html"))
     table = pd.read_csv(io.StringIO(page.evaluate("window.schTsv()")), sep="\t", index_col=0)
     np.testing.assert_allclose(table.to_numpy(), plot.data.to_numpy(), rtol=1e-9)
+
+
+def _embedded(page: str) -> dict:
+    import json
+
+    raw = re.search(r'<script id="sch-data" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(raw.group(1))
+
+
+def test_bars_use_the_static_figure_colours(plot):
+    data = _embedded(sch.pl.interactive_heatmap(plot))
+    spec = plot.spec
+    for bar in data["col_bars"]:
+        palette = spec.col_palettes[bar["name"]]
+        assert bar["colors"] == [palette[c] for c in bar["categories"]]
+        shown = [bar["categories"][k] for k in bar["codes"]]
+        assert shown == [str(v) for v in spec.col_meta[bar["name"]]]
+    (rows,) = data["row_bars"]
+    assert [rows["categories"][k] for k in rows["codes"]] == list(spec.row_blocks)
+    assert rows["colors"] == [spec.row_palette[c] for c in rows["categories"]]
+    assert data["rows"] == list(plot.data.index.get_level_values("gene"))
+    np.testing.assert_allclose(np.array(data["values"], dtype=float), plot.data.to_numpy())
