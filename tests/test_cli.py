@@ -1,22 +1,35 @@
-"""The command line: demo run, help, exit codes."""
+"""The command line, run as a pipeline would: subprocesses, files, exit codes, README examples."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
+from conftest import KANG, ROOT, real_data_path
 from PIL import Image
 
-from sc_heatmaps.cli import main
+EXAMPLE = ROOT / "data" / "example.h5ad"
 
 
-def test_demo_writes_every_format_with_sidecars(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--dpi", "60"]) == 0
-    printed = capsys.readouterr().out.split()
-    names = sorted(p.split("/")[-1] for p in printed)
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "sc_heatmaps", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_demo_writes_every_format_with_sidecars(tmp_path):
+    result = run("demo", "--out", tmp_path / "demo", "--dpi", "60")
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.split("/")[-1] for p in result.stdout.split())
     assert names == sorted(
         [
             "markers.tsv",
@@ -29,12 +42,10 @@ def test_demo_writes_every_format_with_sidecars(tmp_path, capsys):
             "markers_heatmap.json",
         ]
     )
-    with Image.open(out / "markers_heatmap.png") as im:
+    with Image.open(tmp_path / "demo" / "markers_heatmap.png") as im:
         assert tuple(round(d) for d in im.info["dpi"]) == (60, 60)
-    meta = json.loads((out / "markers_heatmap.json").read_text())
-    assert meta["groupby"] == ["dataset", "cluster"] and meta["n_genes"] == 10
-    markers = (out / "markers.tsv").read_text().splitlines()
-    assert markers[0].split("\t") == [
+    markers = pd.read_csv(tmp_path / "demo" / "markers.tsv", sep="\t")
+    assert list(markers.columns) == [
         "group",
         "rank",
         "gene",
@@ -44,46 +55,231 @@ def test_demo_writes_every_format_with_sidecars(tmp_path, capsys):
         "pct_in",
         "pct_out",
     ]
-    assert len(markers) == 1 + 8 * 10
+    assert len(markers) == 8 * 10
 
 
-def test_usage_errors_exit_2(tmp_path, capsys):
-    with pytest.raises(SystemExit) as err:
-        main(["demo", "--format", "gif"])
-    assert err.value.code == 2
-    assert "unknown format" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as err:
-        main(["demo", "--dpi", "-3"])
-    assert err.value.code == 2
+@pytest.mark.parametrize(
+    "command", ["markers", "heatmap", "dual", "correlation", "interactive", "demo"]
+)
+def test_every_subcommand_has_help_with_an_example(command):
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert "example:" in result.stdout and f"sc-heatmaps {command}" in result.stdout
 
 
-def test_help_has_examples():
-    result = subprocess.run(
-        [sys.executable, "-m", "sc_heatmaps", "demo", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
+def test_kang_subcommands(tmp_path):
+    kang = real_data_path(KANG)
+    r = run("markers", "-i", kang, "--groupby", "cluster_id", "-n", "5", "-o", tmp_path / "m.tsv")
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(tmp_path / "m.tsv", sep="\t")
+    assert set(table["group"]) == {
+        "B cells",
+        "CD14+ Monocytes",
+        "CD4 T cells",
+        "CD8 T cells",
+        "FCGR3A+ Monocytes",
+    }
+    # counts in X: the heatmap reads the log-normalised layer
+    r = run(
+        "heatmap",
+        "-i",
+        kang,
+        "-o",
+        tmp_path / "figs" / "kang",
+        "--groupby",
+        "group_id,cluster_id",
+        "--cluster-key",
+        "cluster_id",
+        "--source",
+        "logcounts",
+        "--clusters",
+        "B cells,CD14+ Monocytes",
+        "--format",
+        "pdf,png",
+        "--dpi",
+        "100",
     )
-    assert "examples:" in result.stdout and "sc-heatmaps demo --out" in result.stdout
-
-
-def test_data_errors_exit_1_without_traceback(tmp_path):
-    target = tmp_path / "file"
-    target.write_text("not a directory")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sc_heatmaps",
-            "demo",
-            "--out",
-            str(target / "sub"),
-            "--format",
-            "png",
-        ],
-        capture_output=True,
-        text=True,
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "figs" / "kang.json").read_text())
+    assert meta["groupby"] == ["group_id", "cluster_id"] and meta["source"] == "logcounts"
+    assert {g["cluster_id"] for g in meta["groups"]} == {"B cells", "CD14+ Monocytes"}
+    assert (tmp_path / "figs" / "kang.pdf").is_file() and (tmp_path / "figs" / "kang.png").is_file()
+    r = run(
+        "dual",
+        "-i",
+        kang,
+        "--genes",
+        "ISG15,IFI6",
+        "--color",
+        "group_id",
+        "--split-by",
+        "group_id",
+        "--source",
+        "logcounts",
+        "-o",
+        tmp_path / "isg",
     )
-    assert result.returncode == 1
-    assert result.stderr.startswith("sc-heatmaps: error:")
-    assert "Traceback" not in result.stderr
+    assert r.returncode == 0, r.stderr
+    stats = pd.read_csv(tmp_path / "isg.tsv", sep="\t", index_col=0)
+    assert set(stats["split"]) == {"ctrl", "stim", "all"}
+    r = run(
+        "correlation",
+        "-i",
+        kang,
+        "-y",
+        "ISG15,IFI6,MX1,CD14",
+        "--groupby",
+        "group_id",
+        "--source",
+        "logcounts",
+        "-o",
+        tmp_path / "corr",
+    )
+    assert r.returncode == 0, r.stderr
+    corr = pd.read_csv(tmp_path / "corr.tsv", sep="\t", index_col=[0, 1])
+    assert set(corr.index.get_level_values(0)) == {"ctrl", "stim"}
+    r = run(
+        "interactive",
+        "-i",
+        kang,
+        "--cluster-key",
+        "cluster_id",
+        "-n",
+        "3",
+        "--source",
+        "logcounts",
+        "-o",
+        tmp_path / "inter",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "inter.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_amiga_style_flags(tmp_path):
+    genes = tmp_path / "genes.txt"
+    genes.write_text("# a gene list\nCD3E\nMS4A1\n\nISG15\n")
+    r = run(
+        "heatmap",
+        "-i",
+        EXAMPLE,
+        "-x",
+        "dataset",
+        "-y",
+        genes,
+        "-t",
+        "From a file",
+        "-f",
+        "row any >= 0.5",
+        "--kwargs",
+        "center:0;vmin:-2;vmax:2",
+        "-o",
+        tmp_path / "h",
+    )
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "h.json").read_text())
+    assert meta["genes"] == ["CD3E", "MS4A1", "ISG15"] and meta["title"] == "From a file"
+    assert (meta["vmin"], meta["vmax"], meta["vcenter"]) == (-2, 2, 0)
+    assert meta["filter"] == "row any >= 0.5"
+    r = run(
+        "heatmap",
+        "-i",
+        EXAMPLE,
+        "-s",
+        "dataset:ctrl,stim_IFN;cluster:B,NK",
+        "-x",
+        "dataset",
+        "-y",
+        "cluster",
+        "-v",
+        "total_counts",
+        "-p",
+        "mean",
+        "-o",
+        tmp_path / "v",
+    )
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(tmp_path / "v.tsv", sep="\t", index_col=0)
+    assert list(table.index) == ["NK", "B"] and list(table.columns) == ["ctrl", "stim_IFN"]
+
+
+def test_default_output_is_a_timestamp(tmp_path):
+    r = run("heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(
+        r"sc_heatmaps_\d{8}-\d{6}\.png", sorted(p.name for p in tmp_path.glob("*.png"))[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "--format", "gif"],
+            "unknown format",
+        ),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "-f", "row any >= abc"],
+            "expected a number at column 12",
+        ),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "--kwargs", "centre:1"],
+            "accepted keys are center, cluster_cols",
+        ),
+        (["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "-p", "mean"], "-p/--operation"),
+        (["dual", "-i", EXAMPLE, "--genes", "ISG15"], "exactly two genes"),
+        (["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "--dpi", "0"], "positive"),
+        (["nosuchcommand"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["heatmap", "-i", "missing.h5ad", "-x", "dataset", "-y", "CD3E"], "does not exist"),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3", "--cluster-key", "cluster"],
+            "did you mean 'CD3E'",
+        ),
+        (["heatmap", "-i", EXAMPLE, "-x", "datset", "-y", "CD3E"], "Did you mean 'dataset'"),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "cluster", "-v", "total_counts"],
+            "-p mean or -p median",
+        ),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "-f", "row any > 100"],
+            "removes every row",
+        ),
+        (["dual", "-i", EXAMPLE, "--genes", "ISG15,ISG15"], "two different genes"),
+    ],
+)
+def test_data_errors_exit_1_without_traceback(args, message, tmp_path):
+    r = run(*args, "-o", tmp_path / "out") if args[0] != "dual" else run(*args)
+    assert r.returncode == 1, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert not list(tmp_path.iterdir())
+    verbose = run(*args, "--verbose")
+    assert "Traceback" in verbose.stderr
+
+
+def _readme_cli_examples() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Command line", 1)[1].split("## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.startswith("sc-heatmaps ")]
+
+
+def test_readme_cli_examples_run(tmp_path):
+    examples = _readme_cli_examples()
+    commands = {shlex.split(e)[1] for e in examples}
+    assert commands == {"markers", "heatmap", "dual", "correlation", "interactive", "demo"}
+    for example in examples:
+        args = [str(EXAMPLE) if a == "data/example.h5ad" else a for a in shlex.split(example)[1:]]
+        r = run(*args, cwd=tmp_path)
+        assert r.returncode == 0, f"{example}\n{r.stderr}"
+    assert (tmp_path / "figs" / "markers.pdf").is_file()
+    assert (tmp_path / "figs" / "markers.html").is_file()

@@ -1,4 +1,4 @@
-"""Argument parsing and dispatch. No logic lives here: each subcommand calls the API.
+"""The ``sc-heatmaps`` command: argument parsing and dispatch only.
 
 Exit codes: 0 on success, 2 on usage errors, 1 on data errors. Messages go to
 stderr; a traceback is shown only with ``--verbose``.
@@ -11,103 +11,216 @@ import sys
 import traceback
 from pathlib import Path
 
-DEMO_FORMATS = ("png", "pdf", "svg", "tiff", "jpg")
-DEMO_EPILOG = """examples:
-  sc-heatmaps demo
-  sc-heatmaps demo --out figs --dpi 600 --format png,pdf
-"""
+from . import _args, _commands
+
+EXAMPLES = {
+    "markers": "sc-heatmaps markers -i data.h5ad --groupby cluster -n 10 -o markers.tsv",
+    "heatmap": (
+        "sc-heatmaps heatmap -i data.h5ad -o figs/markers --groupby dataset,cluster "
+        '--cluster-key cluster --clusters "0,3,5" --source integrated --format pdf,png '
+        "--dpi 600\n  sc-heatmaps heatmap -i data.h5ad -x dataset -y markers:5 "
+        '--cluster-key cluster -f "row any >= 1.2" --kwargs "center:0;vmin:-2"\n'
+        "  sc-heatmaps heatmap -i data.h5ad -x dataset -y cluster -v total_counts -p median"
+    ),
+    "dual": "sc-heatmaps dual -i data.h5ad --genes ISG15,IFI6 --color dataset "
+    "--split-by dataset -o figs/isg",
+    "correlation": "sc-heatmaps correlation -i data.h5ad -y ISG15,IFI6,MX1,CD3E "
+    "--groupby dataset -o figs/corr",
+    "interactive": "sc-heatmaps interactive -i data.h5ad --cluster-key cluster "
+    "--dataset-key dataset -o figs/markers",
+    "demo": "sc-heatmaps demo --out demo_output",
+}
 
 
-def _formats(text: str) -> list[str]:
-    from ..export import FORMATS
+def _sub(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {EXAMPLES[name]}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show progress and tracebacks",
+    )
+    parser.set_defaults(func=func)
+    return parser
 
-    formats = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
-    valid = sorted({k.lstrip(".") for k in FORMATS})
-    bad = [f for f in formats if f".{f}" not in FORMATS]
-    if bad or not formats:
-        raise argparse.ArgumentTypeError(f"unknown format(s) {bad}; choose from {valid}")
-    return formats
+
+def _input(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", type=Path, required=True, help="input .h5ad file")
+    p.add_argument("-s", "--subset", help='cells to keep, e.g. "dataset:ctrl,stim;cluster:B"')
+    p.add_argument("--source", default="RNA", help="RNA, integrated or a layer name")
+    p.add_argument("--clusters", type=_args.names, help='keep these clusters, e.g. "0,3,5"')
+    p.add_argument("--cluster-key", help="obs key of the clusters")
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
+def _figure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o", "--output", help="output file name without extension (default: a timestamp)"
+    )
+    p.add_argument("--format", type=_args.formats, help="formats, e.g. pdf,png (default png)")
+    p.add_argument("--dpi", type=_args.positive, default=300.0, help="resolution (default 300)")
+    p.add_argument("-t", "--title", help="figure title")
+
+
+def _heatmap_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--groupby", type=_args.names, help="obs key(s) of the columns")
+    p.add_argument("-x", "--x-variable", type=_args.names, help="same as --groupby")
+    p.add_argument(
+        "-y",
+        "--y-variable",
+        help="genes: a comma list, a file with one gene per "
+        "line, or markers[:N]; with a numeric -v, the obs key of the rows",
+    )
+    p.add_argument("--dataset-key", help="obs key of the datasets")
+    p.add_argument(
+        "-n",
+        "--n-genes",
+        type=_args.positive_int,
+        default=10,
+        help="markers per cluster (default 10)",
+    )
+    p.add_argument(
+        "-v",
+        "--value",
+        default="mean",
+        help="mean, median, fraction, or a numeric obs column (default mean)",
+    )
+    p.add_argument(
+        "-p",
+        "--operation",
+        choices=["mean", "median"],
+        help="how replicate cells of a numeric obs value are combined",
+    )
+    p.add_argument(
+        "-f", "--filter", type=_args.filter_text, help='e.g. "row any >= 1.2 OR row any <= 0.8"'
+    )
+    p.add_argument(
+        "--kwargs",
+        help='drawing options, e.g. "center:1;vmin:0"; keys: ' + ", ".join(sorted(_args.KWARGS)),
+    )
+    p.add_argument("--cluster-rows", action="store_true", help="cluster the rows")
+    p.add_argument("--cluster-cols", action="store_true", help="cluster the columns")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sc-heatmaps",
-        description="Grouped heatmaps for multi-dataset single-cell AnnData.",
+        description="Grouped heatmaps, dual-expression and correlation plots for "
+        "multi-dataset single-cell AnnData (.h5ad).",
+        epilog="Run 'sc-heatmaps COMMAND --help' for the options and an example.",
     )
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--verbose", action="store_true", help="show progress and tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = sub.add_parser(
-        "demo",
-        help="run the main job on the bundled (simulated) example",
-        description="Top-10 markers per cluster of the bundled example, then a grouped "
-        "heatmap by dataset x cluster, exported in several formats with TSV/JSON sidecars.",
-        epilog=DEMO_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+
+    p = _sub(sub, "markers", "top marker genes per group, as a TSV table", _commands.run_markers)
+    p.add_argument("-i", "--input", type=Path, required=True, help="input .h5ad file")
+    p.add_argument("-s", "--subset", help='cells to keep, e.g. "dataset:ctrl,stim"')
+    p.add_argument("--groupby", required=True, help="obs key of the groups (clusters)")
+    p.add_argument("-n", "--n-genes", type=_args.positive_int, default=10)
+    p.add_argument(
+        "--method",
+        default="t-test",
+        choices=["t-test", "t-test_overestim_var", "wilcoxon", "logreg"],
     )
-    demo.add_argument(
+    p.add_argument("--duplicates", default="best", choices=["keep", "first", "best"])
+    p.add_argument("--source", default="RNA")
+    p.add_argument("--clusters", type=_args.names, help="restrict to these groups")
+    p.add_argument("-o", "--output", help="output .tsv (default: a timestamp)")
+
+    p = _sub(
+        sub,
+        "heatmap",
+        "grouped heatmap (genes x groups), exported as figures",
+        _commands.run_heatmap,
+    )
+    _input(p)
+    _heatmap_args(p)
+    _figure(p)
+
+    p = _sub(
+        sub,
+        "interactive",
+        "interactive heatmap: one self-contained HTML file",
+        _commands.run_interactive,
+    )
+    _input(p)
+    _heatmap_args(p)
+    p.add_argument("-o", "--output", help="output file name without extension")
+    p.add_argument("-t", "--title", help="title")
+
+    p = _sub(sub, "dual", "dual-expression scatter: two genes, every cell", _commands.run_dual)
+    _input(p)
+    p.add_argument("--genes", type=_args.names, required=True, help="two genes: X,Y")
+    p.add_argument("--color", default="dataset", help="obs key for the colours")
+    p.add_argument("--split-by", help="one panel per category of this obs key")
+    p.add_argument("--method", default="pearson", choices=["pearson", "spearman"])
+    p.add_argument("--exclude-double-zero", action="store_true")
+    p.add_argument("--jitter", type=float, default=0.0)
+    _figure(p)
+
+    p = _sub(
+        sub,
+        "correlation",
+        "correlation heatmap of genes and/or numeric obs columns",
+        _commands.run_correlation,
+    )
+    _input(p)
+    p.add_argument("-y", "--y-variable", help="genes: a comma list or a file")
+    p.add_argument("--rows", default="genes", help="genes, obs, or a comma list")
+    p.add_argument("--cols", default="genes", help="genes, obs, or a comma list")
+    p.add_argument("--obs-keys", type=_args.names, help="numeric obs columns for 'obs'")
+    p.add_argument("--method", default="pearson", choices=["pearson", "spearman"])
+    p.add_argument("--min-nonzero", type=int, default=10)
+    p.add_argument("--groupby", help="one matrix per group (or pseudobulk groups)")
+    p.add_argument("--level", default="cells", choices=["cells", "pseudobulk"])
+    _figure(p)
+
+    p = _sub(sub, "demo", "run the main job on the bundled (simulated) example", _commands.run_demo)
+    p.add_argument(
         "--out",
         type=Path,
         default=Path("sc_heatmaps_demo"),
         help="output directory (created if needed; default: %(default)s)",
     )
-    demo.add_argument("--dpi", type=_positive, default=300.0, help="resolution (default: 300)")
-    demo.add_argument(
+    p.add_argument("--dpi", type=_args.positive, default=300.0, help="resolution (default 300)")
+    p.add_argument(
         "--format",
-        type=_formats,
-        default=list(DEMO_FORMATS),
+        type=_args.formats,
+        default=["png", "pdf", "svg", "tiff", "jpg"],
         help="comma-separated formats (default: png,pdf,svg,tiff,jpg)",
     )
-    demo.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
-    demo.set_defaults(func=run_demo)
     return parser
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .. import datasets, pl, tl
-    from ..export import write_table
-
-    adata = datasets.example()
-    args.out.mkdir(parents=True, exist_ok=True)
-    table = tl.top_markers(adata, "cluster", n_genes=10)
-    written = [write_table(table, args.out / "markers.tsv")]
-    plot = pl.grouped_heatmap(
-        adata,
-        cluster_key="cluster",
-        dataset_key="dataset",
-        n_genes=10,
-        title="Top-10 markers per cluster, by dataset x cluster (simulated example)",
-    )
-    for fmt in args.format:
-        written += plot.savefig(args.out / f"markers_heatmap.{fmt}", dpi=args.dpi)
-    plt.close(plot.figure)
-    for path in dict.fromkeys(written):
-        print(path)
-    return 0
+def _list_arg(args: argparse.Namespace) -> None:
+    for name in ("rows", "cols"):
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value not in ("genes", "obs"):
+            setattr(args, name, _args.names(value))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits with 2 on usage errors
+    _list_arg(args)
     try:
-        return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError, PermissionError, OSError) as err:
+        written = args.func(args)
+    except _args.UsageError as err:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"sc-heatmaps {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError, TypeError, OSError) as err:
         if args.verbose:
             traceback.print_exc()
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"sc-heatmaps: error: {message}", file=sys.stderr)
+        print(f"sc-heatmaps {args.command}: error: {message}", file=sys.stderr)
         return 1
+    for path in written:
+        print(path)
+    return 0

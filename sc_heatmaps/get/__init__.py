@@ -1,5 +1,6 @@
 """Readers: turn AnnData into pandas objects (they never write into ``adata``)."""
 
+from ._cells import obs_summary, select_cells
 from ._colors import category_colors
 from ._correlation import CorrelationResult, correlation
 from ._dual import DualExpression, dual_expression
@@ -15,4 +16,6 @@ __all__ = [
     "dual_expression",
     "grouped_expression",
     "marker_genes",
+    "obs_summary",
+    "select_cells",
 ]

@@ -6,6 +6,7 @@ from ._correlation_heatmap import CorrelationPlot, correlation_heatmap
 from ._dual_expression import DualExpressionPlot, dual_expression
 from ._grouped_heatmap import grouped_heatmap
 from ._interactive import InteractiveHTML, interactive_heatmap
+from ._matrix_heatmap import matrix_heatmap
 from ._plot import HeatmapPlot, Plot
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "dual_expression",
     "grouped_heatmap",
     "interactive_heatmap",
+    "matrix_heatmap",
     "savefig",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from .._groups import as_keys
 from .._sources import resolve_source, usable_genes
 from .._validate import as_name_list, check_choice
-from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
+from ..arrange import SCALES, arrange, expand_blocks, filter_matrix, row_blocks, scale_rows
 from ..get import category_colors, grouped_expression, marker_genes
 from ..get._grouped import STATS
 from ._heatmap_board import HeatmapBoard, HeatmapSpec
@@ -36,6 +36,7 @@ _DEFAULTS = {
     "title": None,
     "missing": "raise",
     "markers_kws": None,
+    "filter": None,
 }
 
 
@@ -120,6 +121,7 @@ def grouped_heatmap(
     title: str | None = None,
     missing: Literal["raise", "drop"] = "raise",
     markers_kws: dict | None = None,
+    filter: str | None = None,
 ) -> HeatmapPlot:
     """Heatmap of genes x groups of cells, grouped by dataset and/or cluster.
 
@@ -168,6 +170,10 @@ def grouped_heatmap(
         Genes absent from ``source``: ``"raise"`` or ``"drop"`` (recorded in the sidecar).
     markers_kws
         Extra options for :func:`sc_heatmaps.get.marker_genes` (e.g. ``method``).
+    filter
+        Keep only the rows (genes) and columns (groups) that pass a filter on the
+        ``stat`` values before scaling, e.g. ``"row any >= 1.2 OR row any <= 0.8"``
+        (see :func:`sc_heatmaps.arrange.filter_matrix`).
 
     Returns
     -------
@@ -223,15 +229,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
         stat=opts["stat"],
         missing=opts["missing"],
     )
-    done = _arrange(
-        ge,
-        genes,
-        keys,
-        opts["cluster_key"],
-        opts["scale"],
-        opts["cluster_rows"],
-        opts["cluster_cols"],
-    )
+    done = _arrange(ge, genes, keys, opts)
     lo, hi, centre = _norm_limits(
         done.frame.to_numpy(), opts["scale"], opts["vmin"], opts["vmax"], opts["vcenter"]
     )
@@ -255,6 +253,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
                 "cluster_cols",
                 "labels",
                 "title",
+                "filter",
             )
         },
         "clusters": as_name_list(opts["clusters"], "clusters"),
@@ -276,13 +275,20 @@ def hover_extras(spec: HeatmapSpec, ge) -> dict:
     return {"n_cells": ge.n_cells.loc[spec.data.columns], "fraction": fraction}
 
 
-def _arrange(ge, genes, keys, cluster_key, scale, cluster_rows, cluster_cols):
-    """Rows in marker blocks, scaled, then ordered (clustered within blocks)."""
+def _arrange(ge, genes, keys, opts):
+    """Rows in marker blocks, filtered, scaled, then ordered (clustered within blocks)."""
     blocks = genes if isinstance(genes, Mapping) else None
-    frame = scale_rows(expand_blocks(ge.unscaled, blocks, cluster_key or "block"), scale)
-    col_blocks = list(ge.groups[keys[0]].astype(str)) if len(keys) > 1 else None
+    frame = expand_blocks(ge.unscaled, blocks, opts["cluster_key"] or "block")
+    if opts["filter"] is not None:
+        frame = filter_matrix(frame, opts["filter"])
+    frame = scale_rows(frame, opts["scale"])
+    groups = ge.groups.loc[frame.columns]
+    col_blocks = list(groups[keys[0]].astype(str)) if len(keys) > 1 else None
     return arrange(
-        frame, col_blocks=col_blocks, cluster_rows=cluster_rows, cluster_cols=cluster_cols
+        frame,
+        col_blocks=col_blocks,
+        cluster_rows=opts["cluster_rows"],
+        cluster_cols=opts["cluster_cols"],
     )
 
 

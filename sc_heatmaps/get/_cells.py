@@ -1,0 +1,91 @@
+"""Selecting cells by obs categories, and summarising a numeric obs value per group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._groups import make_grouping, select_categories
+from .._validate import categorical_obs, check_choice, check_obs_key
+
+OPERATIONS = ("mean", "median")
+
+
+def select_cells(adata, subset: Mapping[str, Sequence[str] | str]):
+    """The cells whose obs values are among the given categories, for every key.
+
+    ``subset`` maps obs keys to the categories to keep, e.g.
+    ``{"dataset": ["ctrl", "stim"], "cluster": ["B cells"]}``. Returns a view of
+    ``adata`` (nothing is copied or modified). Unknown keys or categories are
+    errors that list the valid ones; a selection that leaves no cell is an error.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> sch.get.select_cells(adata, {"dataset": ["ctrl"], "cluster": "B,NK"}).n_obs
+    180
+    """
+    mask = np.ones(adata.n_obs, dtype=bool)
+    for key, wanted in subset.items():
+        cat = categorical_obs(adata.obs, key, "subset key")
+        names = [w.strip() for w in wanted.split(",")] if isinstance(wanted, str) else wanted
+        mask &= select_categories(cat, [str(w) for w in names], key)
+    if not mask.any():
+        raise ValueError(f"No cell matches the subset {dict(subset)!r}.")
+    return adata[mask]
+
+
+def obs_summary(
+    adata,
+    value: str,
+    rows: str,
+    cols: str | Sequence[str],
+    *,
+    op: Literal["mean", "median"] | None = None,
+) -> pd.DataFrame:
+    """A numeric obs column summarised per (``rows`` category, ``cols`` group).
+
+    ``rows`` is one categorical obs key, ``cols`` one key or several (their
+    combinations, first key outermost). Cells are the replicates of each
+    combination: when any combination holds more than one cell, ``op``
+    (``"mean"`` or ``"median"``) must say how to combine them.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> sch.get.obs_summary(adata, "total_counts", "cluster", "dataset", op="median").shape
+    (8, 3)
+    """
+    check_obs_key(adata.obs, value, "value")
+    col = adata.obs[value]
+    if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
+        raise ValueError(f"value {value!r} is not a numeric obs column.")
+    if op is not None:
+        check_choice("op", op, OPERATIONS)
+    row_cat = categorical_obs(adata.obs, rows, "rows")
+    grouping = make_grouping(adata.obs, cols)
+    frame = pd.DataFrame(
+        {
+            "row": pd.Categorical(row_cat),
+            "col": grouping.codes,
+            "value": col.to_numpy(dtype=np.float64),
+        }
+    )
+    frame = frame[(frame["col"] >= 0) & frame["row"].notna()]
+    counts = frame.groupby(["row", "col"], observed=True).size()
+    if op is None and (counts > 1).any():
+        raise ValueError(
+            f"Groups of {rows!r} x {grouping.keys!r} hold several cells (replicates, up to "
+            f"{int(counts.max())}); say how to combine them: op='mean' or op='median' "
+            "(on the command line: -p mean or -p median)."
+        )
+    table = frame.groupby(["row", "col"], observed=True)["value"].agg(op or "mean").unstack()
+    table.columns = grouping.labels[table.columns]
+    table.index = table.index.astype(str)
+    table.index.name, table.columns.name = rows, "group"
+    return table

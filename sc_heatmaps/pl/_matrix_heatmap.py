@@ -1,0 +1,89 @@
+"""``matrix_heatmap``: any rows x columns frame, with the same layout and export."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_choice
+from ..arrange import SCALES, arrange, filter_matrix, scale_rows
+from ._heatmap_board import HeatmapBoard, HeatmapSpec
+from ._plot import HeatmapPlot
+
+LABELS = ("all", "x", "y", "none")
+
+
+def matrix_heatmap(
+    frame: pd.DataFrame,
+    *,
+    scale: Literal["zscore", "minmax"] | None = None,
+    filter: str | None = None,
+    cluster_rows: bool = False,
+    cluster_cols: bool = False,
+    cmap: str = "viridis",
+    labels: Literal["all", "x", "y", "none"] = "all",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    vcenter: float | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+    value_name: str = "value",
+) -> HeatmapPlot:
+    """Draw a ready-made matrix (e.g. :func:`sc_heatmaps.get.obs_summary`) as a heatmap.
+
+    Filtering (``filter``, see :func:`sc_heatmaps.arrange.filter_matrix`), row
+    scaling and clustering work as in :func:`grouped_heatmap`; the result has
+    the same ``.data`` and ``.savefig``.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> adata = sch.datasets.example()
+    >>> table = sch.get.obs_summary(adata, "total_counts", "cluster", "dataset", op="mean")
+    >>> sch.pl.matrix_heatmap(table, value_name="mean total counts").data.shape
+    (8, 3)
+    """
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise ValueError("matrix_heatmap needs a non-empty pandas DataFrame.")
+    check_choice("scale", scale, SCALES)
+    check_choice("labels", labels, LABELS)
+    values = frame.astype(np.float64)
+    if filter is not None:
+        values = filter_matrix(values, filter)
+    done = arrange(scale_rows(values, scale), cluster_rows=cluster_rows, cluster_cols=cluster_cols)
+    spec = HeatmapSpec(
+        data=done.frame,
+        col_meta=pd.DataFrame(index=done.frame.columns),
+        col_palettes={},
+        row_linkage=done.row_linkage,
+        col_linkage=done.col_linkage,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        vcenter=vcenter,
+        labels=labels,
+        title=title,
+        figsize=figsize,
+        cbar_label=value_name if scale is None else f"{value_name}\n({scale})",
+    )
+    figure, axes = HeatmapBoard(spec).plot()
+    params = {
+        "function": "sc_heatmaps.pl.matrix_heatmap",
+        "scale": scale,
+        "filter": filter,
+        "cluster_rows": cluster_rows,
+        "cluster_cols": cluster_cols,
+        "cmap": str(cmap),
+        "labels": labels,
+        "vmin": vmin,
+        "vmax": vmax,
+        "vcenter": vcenter,
+        "title": title,
+        "value_name": value_name,
+        "figsize": [float(x) for x in figure.get_size_inches()],
+    }
+    plot = HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
+    plot.spec = spec
+    return plot
