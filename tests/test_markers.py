@@ -184,12 +184,16 @@ def test_without_key_added_nothing_is_written(synthetic):
 
 def test_groups_restrict_the_comparison_like_scanpy(synthetic):
     ref = synthetic.copy()
-    sc.tl.rank_genes_groups(ref, "cluster", groups=["c0", "c2"], n_genes=30)
+    sc.tl.rank_genes_groups(ref, "cluster", groups=["c0", "c2"], n_genes=30, pts=True)
     table = sch.tl.top_markers(synthetic, "cluster", groups="c0,c2", n_genes=3, duplicates="keep")
     assert list(table["group"].cat.categories) == ["c0", "c2"]
     for g in ["c0", "c2"]:
         expected = sc.get.rank_genes_groups_df(ref, g).head(3)["names"]
-        assert list(table.loc[table["group"] == g, "gene"]) == list(expected)
+        got = table[table["group"] == g]
+        assert list(got["gene"]) == list(expected)
+        # scanpy's rest is every other cell, also those of groups left out
+        rest = ref.uns["rank_genes_groups"]["pts_rest"][g].loc[got["gene"]]
+        np.testing.assert_allclose(got["pct_out"], rest, rtol=1e-9)
 
 
 def test_marker_genes_dict(synthetic):

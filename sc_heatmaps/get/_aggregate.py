@@ -23,13 +23,20 @@ class GroupStats:
     sum_sq: np.ndarray
     n_pos: np.ndarray
 
+    def _per_cell(self, totals: np.ndarray) -> np.ndarray:
+        n = self.n[:, None].astype(np.float64)
+        out = np.full(np.broadcast_shapes(totals.shape, n.shape), np.nan)
+        return np.divide(totals, n, out=out, where=n > 0)
+
     @property
     def mean(self) -> np.ndarray:
-        return self.sums / self.n[:, None]
+        """Mean per group (NaN for a group without cells)."""
+        return self._per_cell(self.sums)
 
     @property
     def fraction(self) -> np.ndarray:
-        return self.n_pos / self.n[:, None]
+        """Fraction of cells above zero per group (NaN for a group without cells)."""
+        return self._per_cell(self.n_pos)
 
     @property
     def var(self) -> np.ndarray:
@@ -92,3 +99,85 @@ def group_medians(block, codes: np.ndarray, n_groups: int) -> np.ndarray:
         rows = rows.toarray() if sparse.issparse(rows) else rows
         out[g] = np.median(rows, axis=0)
     return out
+
+
+CHUNK_ROWS = 50_000
+CHUNK_COLS = 2_000
+
+
+def _row_chunks(n: int, size: int):
+    return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _progress(chunks: list, what: str):
+    from tqdm.auto import tqdm
+
+    # shown on terminals for passes of several chunks; silent otherwise
+    return tqdm(chunks, desc=what, disable=None if len(chunks) > 2 else True, leave=False)
+
+
+def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sums = sum_sq = n_pos = None
+    for s, q, p in parts:
+        sums = s if sums is None else sums + s
+        sum_sq = q if sum_sq is None else sum_sq + q
+        n_pos = p if n_pos is None else n_pos + p
+    return sums, sum_sq, n_pos
+
+
+def _chunk_moments(block, G, *, square_in_float64: bool = False):
+    """Like ``_moments`` on a chunk in its stored dtype: values are summed in float64, and
+    squares are taken in the stored dtype first (float64 for CSC), exactly as scanpy's
+    mean/variance do for each layout."""
+    if sparse.issparse(block):
+        block = sparse.csr_matrix(block)
+        data = block.data.astype(np.float64) if square_in_float64 else block.data
+
+        def pattern(values: np.ndarray) -> sparse.csr_matrix:
+            return sparse.csr_matrix((values, block.indices, block.indptr), shape=block.shape)
+
+        x, sq, pos = (
+            pattern(data.astype(np.float64)),
+            pattern((data * data).astype(np.float64)),
+            pattern((data > 0).astype(np.float64)),
+        )
+    else:
+        block = np.asarray(block)
+        x, sq = block.astype(np.float64), (block * block).astype(np.float64)
+        pos = (block > 0).astype(np.float64)
+    return _dense(G @ x), _dense(G @ sq), _dense(G @ pos)
+
+
+def _by_rows(X, G, chunk_rows: int):
+    for start, stop in _progress(_row_chunks(X.shape[0], chunk_rows), "aggregating cells"):
+        yield _chunk_moments(X[start:stop], G[:, start:stop])
+
+
+def _by_cols(X, G, chunk_cols: int):
+    parts = []
+    for start, stop in _progress(_row_chunks(X.shape[1], chunk_cols), "aggregating genes"):
+        parts.append(_chunk_moments(X[:, start:stop], G, square_in_float64=True))
+    return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
+
+
+def group_stats_all(
+    X,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    chunk_cols: int = CHUNK_COLS,
+) -> GroupStats:
+    """Statistics of *every* gene per group in one pass, chunk by chunk in float64.
+
+    Works on dense arrays, CSR and CSC matrices (CSC by column chunks), and
+    backed h5ad matrices (row chunks read from disk); the whole of ``X`` is
+    never copied or densified.
+    """
+    G = indicator(codes, n_groups)
+    if sparse.issparse(X) and X.format == "csc":
+        sums, sum_sq, n_pos = _by_cols(X, G, chunk_cols)
+    else:
+        sums, sum_sq, n_pos = _accumulate(_by_rows(X, G, chunk_rows))
+    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
+    return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)

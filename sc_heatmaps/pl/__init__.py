@@ -1,6 +1,7 @@
 """Plotting: thin public functions that validate, read, arrange and draw."""
 
 from ..export import savefig
+from ._cell_heatmap import cell_heatmap
 from ._cmaps import NAMED_CMAPS
 from ._correlation_heatmap import CorrelationPlot, correlation_heatmap
 from ._dual_expression import DualExpressionPlot, dual_expression
@@ -16,6 +17,7 @@ __all__ = [
     "HeatmapPlot",
     "InteractiveHTML",
     "Plot",
+    "cell_heatmap",
     "correlation_heatmap",
     "dual_expression",
     "grouped_heatmap",

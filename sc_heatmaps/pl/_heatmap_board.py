@@ -52,6 +52,7 @@ class HeatmapSpec:
     labels: str = "all"
     title: str | None = None
     figsize: tuple[float, float] | None = None
+    body_width: float | None = None  # inches; default grows with the number of columns
     _axes: dict = field(default_factory=dict)
 
 
@@ -75,7 +76,8 @@ class HeatmapBoard:
         self.spec = spec
         n_rows, n_cols = spec.data.shape
         title_w = _text_width(spec.title, TITLE_SIZE) + 0.2 if spec.title else 0.0
-        self.body = (max(MIN_BODY, n_cols * CELL_W, title_w), max(MIN_BODY, n_rows * CELL_H))
+        width = spec.body_width if spec.body_width is not None else n_cols * CELL_W
+        self.body = (max(MIN_BODY, width, title_w), max(MIN_BODY, n_rows * CELL_H))
         self.cmap = resolve_cmap(spec.cmap)
 
     def _build(self, width: float, height: float) -> ma.Heatmap:

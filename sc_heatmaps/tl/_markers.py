@@ -12,7 +12,14 @@ import pandas as pd
 from .._sources import Expression, column_block, resolve_source
 from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
 from ..get._aggregate import group_stats
-from ._rank_store import check_free, compute_ranking, find_reusable, ranking_table, store_result
+from ._rank_store import (
+    check_free,
+    compute_ranking,
+    find_reusable,
+    group_codes,
+    ranking_table,
+    store_result,
+)
 from ._select import select_markers
 
 METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", "logreg")
@@ -164,16 +171,13 @@ def _resolve_groups(cat: pd.Categorical, groups, groupby: str) -> list[str]:
 
 
 def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: list[str]):
-    """Fractions of cells above 0 in each group and in the rest, for ``genes``."""
-    labels = np.asarray(cat.astype(str))
-    codes = np.full(len(labels), -1, dtype=np.int64)
-    for i, g in enumerate(group_names):
-        codes[(labels == g) & (np.asarray(cat.codes) >= 0)] = i
+    """Fractions of cells above 0 in each group and in the rest (all other cells)."""
+    n = len(group_names)
     idx = expr.var_names.get_indexer(genes)
-    stats = group_stats(column_block(expr.X, idx), codes, len(group_names))
+    stats = group_stats(column_block(expr.X, idx), group_codes(cat, group_names), n + 1)
     total_pos, total_n = stats.n_pos.sum(axis=0), stats.n.sum()
-    pct_in = pd.DataFrame(stats.fraction, index=group_names, columns=genes)
-    rest = (total_pos[None, :] - stats.n_pos) / (total_n - stats.n)[:, None]
+    pct_in = pd.DataFrame(stats.fraction[:n], index=group_names, columns=genes)
+    rest = (total_pos[None, :] - stats.n_pos[:n]) / (total_n - stats.n[:n])[:, None]
     pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
     return pct_in, pct_out
 

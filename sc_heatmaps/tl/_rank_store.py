@@ -56,13 +56,31 @@ def check_free(uns: Mapping, key_added: str | None) -> None:
         )
 
 
+def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
+    """Code of each cell: its position in ``group_names``, or ``len(group_names)`` for the
+    other cells (they belong to the rest of every group, as in scanpy)."""
+    labels = np.asarray(cat.astype(str))
+    codes = np.full(len(labels), len(group_names), dtype=np.int64)
+    valid = np.asarray(cat.codes) >= 0
+    for i, g in enumerate(group_names):
+        codes[(labels == g) & valid] = i
+    return codes
+
+
 def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
     """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
 
     The user's AnnData is never touched. All genes are ranked, so that the
-    duplicate policies can refill groups from further down.
+    duplicate policies can refill groups from further down. The t-tests are
+    computed from one-pass statistics (same results as scanpy, see ``_ttest``).
     """
     import scanpy as sc
+
+    if request["method"] in ("t-test", "t-test_overestim_var"):
+        from ._ttest import ttest_ranking
+
+        codes = group_codes(cat, list(request["groups"]))
+        return ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
 
     groupby = request["groupby"]
     labels = pd.Categorical(
