@@ -24,7 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-OPERATIONS = ("markers_ttest", "grouped_expression_200", "grouped_heatmap_markers")
+OPERATIONS = (
+    "markers_ttest",
+    "grouped_expression_200",
+    "grouped_heatmap_markers",
+    "cell_heatmap",
+    "floor_GX_200",
+)
 
 
 def make_data(n_cells: int, n_genes: int, density: float, path: Path, seed: int = 0) -> None:
@@ -69,20 +75,54 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _draw(figure) -> int:
+    """Render to PNG (both sides pay for the drawing), then close."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    figure = figure or plt.gcf()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close("all")
+    return buffer.tell()
+
+
+def _floor(adata, genes):
+    """The physical floor of any aggregation: one sparse indicator product G @ X."""
+    from sc_heatmaps._groups import make_grouping
+    from sc_heatmaps.get._aggregate import indicator
+
+    grouping = make_grouping(adata.obs, ["dataset", "cluster"])
+    X = adata.X[:, adata.var_names.get_indexer(genes)]
+    return indicator(grouping.codes, grouping.n_groups) @ X
+
+
 def _ours(op: str, adata, genes):
     import sc_heatmaps as sch
 
+    if op == "floor_GX_200":
+        return _floor(adata, genes)
+    if op == "cell_heatmap":
+        return sch.pl.cell_heatmap(
+            adata, genes[:50], ["dataset", "cluster"], max_cells_per_group=500
+        )
     if op == "markers_ttest":
         return sch.tl.top_markers(adata, "cluster", n_genes=10, duplicates="keep")
     if op == "grouped_expression_200":
         return sch.get.grouped_expression(adata, genes, ["dataset", "cluster"])
     plot = sch.pl.grouped_heatmap(adata, cluster_key="cluster", dataset_key="dataset", n_genes=3)
-    return plot
+    return _draw(plot.figure)
 
 
 def _scanpy(op: str, adata, genes):
     import scanpy as sc
 
+    if op == "floor_GX_200":
+        return _floor(adata, genes)
+    if op == "cell_heatmap":
+        sc.pl.heatmap(adata, genes[:50], groupby="cluster", show=False)
+        return _draw(None)
     if op == "markers_ttest":
         ref = adata.copy()  # scanpy writes into .uns; ours does not
         sc.tl.rank_genes_groups(ref, "cluster", method="t-test", n_genes=adata.n_vars)

@@ -111,6 +111,9 @@ def resolve_source(adata, source: str = RNA) -> Expression:
 
 def column_block(X, idx: np.ndarray) -> np.ndarray | sparse.csr_matrix:
     """The selected columns of ``X`` (all rows), as float64 CSR or dense; never the whole X."""
+    if type(X).__module__.split(".")[0] == "dask":  # only the selected columns are computed
+        X = X[:, idx].compute()
+        idx = np.arange(X.shape[1])
     if sparse.issparse(X):
         return sparse.csr_matrix(X[:, idx], dtype=np.float64)
     if hasattr(X, "to_memory"):  # backed sparse dataset

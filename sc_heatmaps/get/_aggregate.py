@@ -13,6 +13,10 @@ from functools import singledispatch
 import numpy as np
 from scipy import sparse
 
+from .._kernels import block_stats, indicator
+from .._kernels import chunk_moments as _chunk_moments
+from .._kernels import dense as _dense
+
 
 @dataclass(frozen=True)
 class GroupStats:
@@ -47,13 +51,6 @@ class GroupStats:
         return np.where(n > 1, np.maximum(v, 0.0), np.nan)
 
 
-def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
-    """(groups x cells) 0/1 matrix; cells with code -1 belong to no group."""
-    cells = np.flatnonzero(codes >= 0)
-    data = np.ones(len(cells), dtype=np.float64)
-    return sparse.csr_matrix((data, (codes[cells], cells)), shape=(n_groups, len(codes)))
-
-
 @singledispatch
 def _moments(block, G):
     raise TypeError(f"Cannot aggregate an expression matrix of type {type(block).__name__}.")
@@ -79,10 +76,6 @@ def _(block, G):
     return sums, sum_sq, n_pos
 
 
-def _dense(m) -> np.ndarray:
-    return np.asarray(m.toarray() if sparse.issparse(m) else m)
-
-
 def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
     """Statistics of every column of ``block`` (cells x genes) per group."""
     G = indicator(codes, n_groups)
@@ -101,7 +94,8 @@ def group_medians(block, codes: np.ndarray, n_groups: int) -> np.ndarray:
     return out
 
 
-CHUNK_ROWS = 50_000
+CHUNK_VALUES = 4_000_000  # stored values per chunk: a float64 copy of a chunk is ~32 MB
+CHUNK_ROWS = None  # fixed rows per chunk (None: from CHUNK_VALUES)
 CHUNK_COLS = 2_000
 
 
@@ -125,29 +119,6 @@ def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sums, sum_sq, n_pos
 
 
-def _chunk_moments(block, G, *, square_in_float64: bool = False):
-    """Like ``_moments`` on a chunk in its stored dtype: values are summed in float64, and
-    squares are taken in the stored dtype first (float64 for CSC), exactly as scanpy's
-    mean/variance do for each layout."""
-    if sparse.issparse(block):
-        block = sparse.csr_matrix(block)
-        data = block.data.astype(np.float64) if square_in_float64 else block.data
-
-        def pattern(values: np.ndarray) -> sparse.csr_matrix:
-            return sparse.csr_matrix((values, block.indices, block.indptr), shape=block.shape)
-
-        x, sq, pos = (
-            pattern(data.astype(np.float64)),
-            pattern((data * data).astype(np.float64)),
-            pattern((data > 0).astype(np.float64)),
-        )
-    else:
-        block = np.asarray(block)
-        x, sq = block.astype(np.float64), (block * block).astype(np.float64)
-        pos = (block > 0).astype(np.float64)
-    return _dense(G @ x), _dense(G @ sq), _dense(G @ pos)
-
-
 def _by_rows(X, G, chunk_rows: int):
     for start, stop in _progress(_row_chunks(X.shape[0], chunk_rows), "aggregating cells"):
         yield _chunk_moments(X[start:stop], G[:, start:stop])
@@ -160,13 +131,25 @@ def _by_cols(X, G, chunk_cols: int):
     return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
 
 
+def _rows_per_chunk(X) -> int:
+    """Rows per chunk so that a chunk holds about ``CHUNK_VALUES`` stored values."""
+    if CHUNK_ROWS is not None:
+        return CHUNK_ROWS
+    n_rows = max(X.shape[0], 1)
+    stored = getattr(X, "nnz", None)
+    if stored is None and not hasattr(X, "to_memory"):  # dense in memory or on disk
+        stored = X.shape[0] * X.shape[1]
+    per_row = stored / n_rows if stored else 0.1 * X.shape[1]  # backed sparse: a guess
+    return max(256, int(CHUNK_VALUES / max(per_row, 1.0)))
+
+
 def group_stats_all(
     X,
     codes: np.ndarray,
     n_groups: int,
     *,
     chunk_rows: int = CHUNK_ROWS,
-    chunk_cols: int = CHUNK_COLS,
+    chunk_cols: int | None = None,
 ) -> GroupStats:
     """Statistics of *every* gene per group in one pass, chunk by chunk in float64.
 
@@ -174,10 +157,44 @@ def group_stats_all(
     backed h5ad matrices (row chunks read from disk); the whole of ``X`` is
     never copied or densified.
     """
+    if is_dask(X):
+        return _dask_stats(X, codes, n_groups)
     G = indicator(codes, n_groups)
     if sparse.issparse(X) and X.format == "csc":
-        sums, sum_sq, n_pos = _by_cols(X, G, chunk_cols)
+        sums, sum_sq, n_pos = _by_cols(X, G, chunk_cols or CHUNK_COLS)
     else:
-        sums, sum_sq, n_pos = _accumulate(_by_rows(X, G, chunk_rows))
+        rows = chunk_rows or _rows_per_chunk(X)
+        sums, sum_sq, n_pos = _accumulate(_by_rows(X, G, rows))
+    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
+    return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+
+
+def is_dask(X) -> bool:
+    """Whether ``X`` is a dask array (dask itself is an optional dependency)."""
+    return type(X).__module__.split(".")[0] == "dask"
+
+
+def _dask_stats(X, codes: np.ndarray, n_groups: int) -> GroupStats:
+    """One pass over a dask array: each block is reduced on its worker to small per-group
+    sums (``blockwise``), which dask then adds up in a tree; no worker holds more than a
+    block of cells at a time."""
+    import dask.array as da
+
+    codes_da = da.from_array(np.asarray(codes), chunks=(X.chunks[0],))
+    per_block = da.blockwise(
+        block_stats,
+        "iqgj",
+        X,
+        "ij",
+        codes_da,
+        "i",
+        n_groups=n_groups,
+        new_axes={"q": 3, "g": n_groups},
+        adjust_chunks={"i": 1},
+        dtype=np.float64,
+        meta=np.empty((0, 0, 0, 0), dtype=np.float64),
+        concatenate=True,
+    )
+    sums, sum_sq, n_pos = per_block.sum(axis=0).compute()
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)

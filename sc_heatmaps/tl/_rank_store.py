@@ -116,6 +116,8 @@ def _in_memory(X):
     """scanpy ranks genes in memory only: a backed matrix is read (sparse stays sparse)."""
     if hasattr(X, "to_memory"):
         return X.to_memory()
+    if type(X).__module__.split(".")[0] == "dask":
+        return X.compute()
     if type(X).__module__.startswith("h5py"):
         return X[...]
     return X

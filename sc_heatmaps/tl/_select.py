@@ -76,7 +76,11 @@ def select_markers(
     """Apply the filters and the duplicate policy to a full ranking table."""
     eligible = _eligible(ranking, filters, pct, candidates)
     groups = list(dict.fromkeys(ranking["group"]))
-    by_group = {g: eligible[eligible["group"] == g] for g in groups}
+    # a group can lose at most n_genes genes to each other group, so its first
+    # n_genes x n_groups eligible genes are all the refill can ever need
+    depth = n_genes * len(groups)
+    head = eligible.groupby("group", sort=False).head(depth)
+    by_group = {g: head[head["group"] == g] for g in groups}
     candidates = {g: list(frame["gene"]) for g, frame in by_group.items()}
     scores = {
         g: dict(zip(frame["gene"], frame["score"], strict=True)) for g, frame in by_group.items()
