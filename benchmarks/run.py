@@ -91,7 +91,7 @@ def _draw(figure) -> int:
 def _floor(adata, genes):
     """The physical floor of any aggregation: one sparse indicator product G @ X."""
     from sc_heatmaps._groups import make_grouping
-    from sc_heatmaps.get._aggregate import indicator
+    from sc_heatmaps._kernels import indicator
 
     grouping = make_grouping(adata.obs, ["dataset", "cluster"])
     X = adata.X[:, adata.var_names.get_indexer(genes)]

@@ -21,25 +21,35 @@ def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (codes[cells], cells)), shape=(n_groups, len(codes)))
 
 
-def chunk_moments(block, G, square_in_float64: bool = False):
+def _sparse_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool):
+    """Per-group sums of a CSR chunk with one ``bincount`` per statistic (O(stored values))."""
+    block = sparse.csr_matrix(block)
+    n_genes = block.shape[1]
+    row_codes = np.repeat(np.asarray(codes, dtype=np.int64), np.diff(block.indptr))
+    keep = row_codes >= 0
+    flat = row_codes[keep] * n_genes + block.indices[keep]
+    data = block.data[keep]
+    size = n_groups * n_genes
+    values = data.astype(np.float64)
+    sums = np.bincount(flat, weights=values, minlength=size)
+    squares = values * values if square_in_float64 else (data * data).astype(np.float64)
+    sum_sq = np.bincount(flat, weights=squares, minlength=size)
+    n_pos = np.bincount(flat[data > 0], minlength=size).astype(np.float64)
+    shape = (n_groups, n_genes)
+    return sums.reshape(shape), sum_sq.reshape(shape), n_pos.reshape(shape)
+
+
+def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = False):
     """Per-group sums, sums of squares and counts above zero of a chunk of cells.
 
-    Values are summed in float64; squares are taken in the stored dtype first
-    (float64 for CSC), exactly as scanpy's mean/variance do for each layout.
-    One float64 copy of the values is alive at a time.
+    ``codes`` gives each cell's group (-1: none). Values are summed in float64;
+    squares are taken in the stored dtype first (float64 for CSC), exactly as
+    scanpy's mean/variance do for each layout.
     """
     if sparse.issparse(block):
-        block = sparse.csr_matrix(block)
-        data = block.data.astype(np.float64) if square_in_float64 else block.data
-
-        def pattern(values: np.ndarray) -> sparse.csr_matrix:
-            return sparse.csr_matrix((values, block.indices, block.indptr), shape=block.shape)
-
-        sums = dense(G @ pattern(data.astype(np.float64)))
-        sum_sq = dense(G @ pattern((data * data).astype(np.float64)))
-        n_pos = dense(G @ pattern((data > 0).astype(np.float64)))
-        return sums, sum_sq, n_pos
+        return _sparse_moments(block, codes, n_groups, square_in_float64)
     block = np.asarray(block)
+    G = indicator(np.asarray(codes), n_groups)
     sums = dense(G @ block.astype(np.float64))
     sum_sq = dense(G @ (block * block).astype(np.float64))
     return sums, sum_sq, dense(G @ (block > 0).astype(np.float64))
@@ -47,5 +57,4 @@ def chunk_moments(block, G, square_in_float64: bool = False):
 
 def block_stats(block, codes, n_groups: int) -> np.ndarray:
     """``chunk_moments`` of one dask block, stacked as (1, 3, groups, genes)."""
-    G = indicator(np.asarray(codes), n_groups)
-    return np.stack(chunk_moments(block, G))[None]
+    return np.stack(chunk_moments(block, np.asarray(codes), n_groups))[None]

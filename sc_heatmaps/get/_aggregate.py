@@ -8,14 +8,12 @@ float64, so sums of many float32 values keep their precision.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import singledispatch
 
 import numpy as np
 from scipy import sparse
 
-from .._kernels import block_stats, indicator
+from .._kernels import block_stats
 from .._kernels import chunk_moments as _chunk_moments
-from .._kernels import dense as _dense
 
 
 @dataclass(frozen=True)
@@ -51,35 +49,9 @@ class GroupStats:
         return np.where(n > 1, np.maximum(v, 0.0), np.nan)
 
 
-@singledispatch
-def _moments(block, G):
-    raise TypeError(f"Cannot aggregate an expression matrix of type {type(block).__name__}.")
-
-
-@_moments.register(np.ndarray)
-def _(block: np.ndarray, G):
-    return G @ block, G @ (block * block), G @ (block > 0).astype(np.float64)
-
-
-@_moments.register(sparse.spmatrix)
-@_moments.register(sparse.sparray)
-def _(block, G):
-    block = sparse.csr_matrix(block)
-
-    def same_pattern(data: np.ndarray) -> sparse.csr_matrix:
-        # shares indices and indptr with ``block``: only a new data array is allocated
-        return sparse.csr_matrix((data, block.indices, block.indptr), shape=block.shape)
-
-    sums = _dense(G @ block)
-    n_pos = _dense(G @ same_pattern((block.data > 0).astype(np.float64)))
-    sum_sq = _dense(G @ same_pattern(block.data * block.data))
-    return sums, sum_sq, n_pos
-
-
 def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
     """Statistics of every column of ``block`` (cells x genes) per group."""
-    G = indicator(codes, n_groups)
-    sums, sum_sq, n_pos = _moments(block, G)
+    sums, sum_sq, n_pos = _chunk_moments(block, codes, n_groups, square_in_float64=True)
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
 
@@ -119,15 +91,15 @@ def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sums, sum_sq, n_pos
 
 
-def _by_rows(X, G, chunk_rows: int):
+def _by_rows(X, codes: np.ndarray, n_groups: int, chunk_rows: int):
     for start, stop in _progress(_row_chunks(X.shape[0], chunk_rows), "aggregating cells"):
-        yield _chunk_moments(X[start:stop], G[:, start:stop])
+        yield _chunk_moments(X[start:stop], codes[start:stop], n_groups)
 
 
-def _by_cols(X, G, chunk_cols: int):
+def _by_cols(X, codes: np.ndarray, n_groups: int, chunk_cols: int):
     parts = []
     for start, stop in _progress(_row_chunks(X.shape[1], chunk_cols), "aggregating genes"):
-        parts.append(_chunk_moments(X[:, start:stop], G, square_in_float64=True))
+        parts.append(_chunk_moments(X[:, start:stop], codes, n_groups, square_in_float64=True))
     return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
 
 
@@ -159,12 +131,11 @@ def group_stats_all(
     """
     if is_dask(X):
         return _dask_stats(X, codes, n_groups)
-    G = indicator(codes, n_groups)
     if sparse.issparse(X) and X.format == "csc":
-        sums, sum_sq, n_pos = _by_cols(X, G, chunk_cols or CHUNK_COLS)
+        sums, sum_sq, n_pos = _by_cols(X, codes, n_groups, chunk_cols or CHUNK_COLS)
     else:
         rows = chunk_rows or _rows_per_chunk(X)
-        sums, sum_sq, n_pos = _accumulate(_by_rows(X, G, rows))
+        sums, sum_sq, n_pos = _accumulate(_by_rows(X, codes, n_groups, rows))
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
 
