@@ -51,7 +51,7 @@ class GroupStats:
 
 def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
     """Statistics of every column of ``block`` (cells x genes) per group."""
-    sums, sum_sq, n_pos = _chunk_moments(block, codes, n_groups, square_in_float64=True)
+    sums, sum_sq, n_pos = _moments_of(block, codes, n_groups, square_in_float64=True)
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
 
@@ -91,15 +91,27 @@ def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sums, sum_sq, n_pos
 
 
+def _moments_of(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = False):
+    """Compiled single pass for sparse chunks, indicator product for dense ones."""
+    if sparse.issparse(block):
+        from .._numba_kernels import csr_group_moments
+
+        return csr_group_moments(sparse.csr_matrix(block), codes, n_groups, square_in_float64)
+    return _chunk_moments(block, codes, n_groups, square_in_float64)
+
+
 def _by_rows(X, codes: np.ndarray, n_groups: int, chunk_rows: int):
+    if sparse.issparse(X) and X.format == "csr":  # in memory: one pass, no copy at all
+        yield _moments_of(X, codes, n_groups)
+        return
     for start, stop in _progress(_row_chunks(X.shape[0], chunk_rows), "aggregating cells"):
-        yield _chunk_moments(X[start:stop], codes[start:stop], n_groups)
+        yield _moments_of(X[start:stop], codes[start:stop], n_groups)
 
 
 def _by_cols(X, codes: np.ndarray, n_groups: int, chunk_cols: int):
     parts = []
     for start, stop in _progress(_row_chunks(X.shape[1], chunk_cols), "aggregating genes"):
-        parts.append(_chunk_moments(X[:, start:stop], codes, n_groups, square_in_float64=True))
+        parts.append(_moments_of(X[:, start:stop], codes, n_groups, square_in_float64=True))
     return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
 
 
