@@ -105,7 +105,7 @@ def _ours(op: str, adata, genes):
         return _floor(adata, genes)
     if op == "cell_heatmap":
         return sch.pl.cell_heatmap(
-            adata, genes[:50], ["dataset", "cluster"], max_cells_per_group=500
+            adata, genes[:50], ["dataset", "cluster"], max_cells_per_group="auto"
         )
     if op == "markers_ttest":
         return sch.tl.top_markers(adata, "cluster", n_genes=10, duplicates="keep")

@@ -14,6 +14,14 @@ from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import HeatmapPlot
 
 LABELS = ("y", "none")
+TOTAL_COLUMNS = 4000
+
+
+def _auto_limit(adata, keys, clusters, cluster_key) -> int:
+    from .._groups import make_grouping
+
+    n_groups = make_grouping(adata.obs, keys, clusters=clusters, cluster_key=cluster_key).n_groups
+    return max(1, min(500, TOTAL_COLUMNS // n_groups))
 
 
 def cell_heatmap(
@@ -26,7 +34,7 @@ def cell_heatmap(
     n_genes: int = 5,
     source: str = "RNA",
     clusters: str | Sequence[str] | None = None,
-    max_cells_per_group: int | None = 500,
+    max_cells_per_group: int | Literal["auto"] | None = "auto",
     reduce: Literal["bins", "sample"] = "bins",
     cluster_cells: bool = False,
     scale: Literal["zscore", "minmax"] | None = None,
@@ -46,7 +54,9 @@ def cell_heatmap(
     and one labelled bar per key). ``max_cells_per_group`` keeps every group
     visible whatever its size: a larger group is averaged into that many bins
     of consecutive cells (``reduce="bins"``, every cell counts) or sampled
-    (``"sample"``, seeded). ``cluster_cells`` orders the columns of each group
+    (``"sample"``, seeded). ``"auto"`` allows about 4,000 columns in all (more
+    than a 10-inch figure has pixels at 300 DPI), at most 500 per group;
+    ``None`` draws every cell. ``cluster_cells`` orders the columns of each group
     by hierarchical clustering. The body is rasterised in vector output.
 
     Examples
@@ -61,6 +71,8 @@ def cell_heatmap(
     check_choice("labels", labels, LABELS)
     keys = _resolve_groupby(groupby, cluster_key, dataset_key)
     genes, _ = _resolve_genes(adata, var_names, cluster_key, n_genes, source, clusters, None)
+    if max_cells_per_group == "auto":
+        max_cells_per_group = _auto_limit(adata, keys, clusters, cluster_key)
     cm = cell_matrix(
         adata,
         genes,
