@@ -44,7 +44,14 @@ def as_keys(groupby: str | list[str] | tuple[str, ...] | None, what: str = "grou
     """Normalise ``groupby`` to a non-empty list of distinct keys."""
     if groupby is None:
         raise ValueError(f"{what} is required: give an obs key or a list of obs keys.")
-    keys = [groupby] if isinstance(groupby, str) else list(groupby)
+    if isinstance(groupby, str):
+        keys = [groupby]
+    elif isinstance(groupby, list | tuple):
+        keys = list(groupby)
+    else:
+        raise ValueError(f"{what}={groupby!r} is not valid; give an obs key or a list of obs keys.")
+    if not all(isinstance(k, str) for k in keys):
+        raise ValueError(f"{what}={groupby!r} is not valid; obs keys are strings.")
     if not keys:
         raise ValueError(f"{what} is empty: give an obs key or a list of obs keys.")
     if len(set(keys)) != len(keys):
@@ -64,13 +71,15 @@ def resolve_cluster_key(keys: list[str], cluster_key: str | None) -> str:
     )
 
 
-def select_categories(cat: pd.Categorical, wanted: list[str], key: str) -> np.ndarray:
+def select_categories(
+    cat: pd.Categorical, wanted: list[str], key: str, what: str = "clusters"
+) -> np.ndarray:
     """Boolean mask of cells whose ``key`` value is in ``wanted`` (matched as strings)."""
     by_name = {str(c): c for c in cat.categories}
     unknown = [w for w in wanted if w not in by_name]
     if unknown:
         raise ScHeatmapsKeyError(
-            f"clusters {unknown!r} are not categories of {key!r}; valid clusters are "
+            f"{what} {unknown!r} are not categories of {key!r}; valid {what} are "
             f"{format_choices(cat.categories, limit=50)}."
         )
     return np.asarray(pd.Series(cat).isin([by_name[w] for w in wanted]))
@@ -99,6 +108,8 @@ def make_grouping(
     Combinations with no cells are left out.
     """
     keys = as_keys(groupby)
+    if len(obs) == 0:
+        raise ValueError("adata has no cells (n_obs = 0); there is nothing to group.")
     cats = [categorical_obs(obs, k) for k in keys]
     mask = cluster_mask(obs, keys, clusters, cluster_key)
     codes_per_key = [np.asarray(c.codes) for c in cats]

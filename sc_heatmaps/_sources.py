@@ -71,7 +71,25 @@ def resolve_source(adata, source: str = RNA) -> Expression:
 
     ``"RNA"`` is ``adata.raw`` when it is set, otherwise ``adata.X``;
     ``"integrated"`` is ``adata.layers["integrated"]``; any other string names a layer.
+    Gene names must be unique: a name that stands for two columns is refused.
     """
+    expr = _resolve(adata, source)
+    if not expr.var_names.is_unique:
+        dups = list(dict.fromkeys(expr.var_names[expr.var_names.duplicated()].astype(str)))
+        fix = (
+            "adata.raw.var_names_make_unique()"
+            if expr.where == "adata.raw.X"
+            else ("adata.var_names_make_unique()")
+        )
+        raise ValueError(
+            f"Gene names in {expr.where} are not unique: {dups[:10]!r}"
+            f"{f' and {len(dups) - 10} more' if len(dups) > 10 else ''}. Make them unique "
+            f"first, e.g. {fix}."
+        )
+    return expr
+
+
+def _resolve(adata, source: str) -> Expression:
     if not isinstance(source, str):
         raise ValueError(
             f"source={source!r} is not valid; use 'RNA', 'integrated' or one of the layers "

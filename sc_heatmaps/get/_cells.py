@@ -33,7 +33,7 @@ def select_cells(adata, subset: Mapping[str, Sequence[str] | str]):
     for key, wanted in subset.items():
         cat = categorical_obs(adata.obs, key, "subset key")
         names = [w.strip() for w in wanted.split(",")] if isinstance(wanted, str) else wanted
-        mask &= select_categories(cat, [str(w) for w in names], key)
+        mask &= select_categories(cat, [str(w) for w in names], key, "categories")
     if not mask.any():
         raise ValueError(f"No cell matches the subset {dict(subset)!r}.")
     return adata[mask]

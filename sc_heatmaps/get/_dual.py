@@ -172,6 +172,8 @@ def dual_expression(
     ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
     """
     check_choice("method", method, METHODS)
+    if not isinstance(threshold, int | float) or not np.isfinite(threshold):
+        raise ValueError(f"threshold={threshold!r} is not valid; give a finite number.")
     genes = _check_genes(gene_x, gene_y)
     expr = resolve_source(adata, source)
     idx, _ = expr.gene_indices(genes)

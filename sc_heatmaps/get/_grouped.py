@@ -133,9 +133,10 @@ def grouped_expression(
 
 def _handle_nan(block, genes, dropped, bad, source, missing):
     if missing == "raise":
+        other = "" if source == "RNA" else "use source='RNA', or "
         raise ValueError(
-            f"Genes {bad!r} hold NaN or inf values in source={source!r}; use source='RNA', "
-            "or pass missing='drop' to leave them out (they are then listed in the result)."
+            f"Genes {bad!r} hold NaN or inf values in source={source!r}; {other}pass "
+            "missing='drop' to leave them out (they are then listed in the result)."
         )
     keep = np.array([g not in set(bad) for g in genes])
     return block[:, np.flatnonzero(keep)], [g for g in genes if g not in set(bad)], dropped + bad

@@ -73,6 +73,7 @@ class HeatmapBoard:
     """Prepares a marsilea board from a :class:`HeatmapSpec` and draws it."""
 
     def __init__(self, spec: HeatmapSpec):
+        _check_limits(spec.vmin, spec.vmax, spec.vcenter)
         self.spec = spec
         n_rows, n_cols = spec.data.shape
         title_w = _text_width(spec.title, TITLE_SIZE) + 0.2 if spec.title else 0.0
@@ -222,6 +223,18 @@ class HeatmapBoard:
             "col_labels": get("col_labels"),
             "legend": board.layout.get_legend_ax(),
         }
+
+
+def _check_limits(vmin, vmax, vcenter) -> None:
+    for name, value in (("vmin", vmin), ("vmax", vmax), ("vcenter", vcenter)):
+        if value is not None and not np.isfinite(value):
+            raise ValueError(f"{name}={value!r} is not valid; give a finite number or None.")
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"vmin={vmin!r} must be smaller than vmax={vmax!r}.")
+    if vcenter is not None and (
+        (vmin is not None and vcenter <= vmin) or (vmax is not None and vcenter >= vmax)
+    ):
+        raise ValueError(f"vcenter={vcenter!r} must lie between vmin={vmin!r} and vmax={vmax!r}.")
 
 
 def _text_width(text: str, fontsize: float) -> float:

@@ -81,7 +81,7 @@ def select_markers(
     depth = n_genes * len(groups)
     head = eligible.groupby("group", sort=False).head(depth)
     by_group = {g: head[head["group"] == g] for g in groups}
-    candidates = {g: list(frame["gene"]) for g, frame in by_group.items()}
+    candidates = {g: list(dict.fromkeys(frame["gene"])) for g, frame in by_group.items()}
     scores = {
         g: dict(zip(frame["gene"], frame["score"], strict=True)) for g, frame in by_group.items()
     }
