@@ -28,10 +28,12 @@ def _aggregate(adata, genes, keys, func):
     return frame
 
 
-@pytest.mark.parametrize("sparse_x", [True, False])
+@pytest.mark.parametrize("layout", ["csr", "csc", "dense"])
 @pytest.mark.parametrize("keys", [["cluster"], ["dataset", "cluster"]])
-def test_mean_and_fraction_equal_scanpy_aggregate(sparse_x, keys):
-    adata = make_synthetic(seed=3, sparse_x=sparse_x)
+def test_mean_and_fraction_equal_scanpy_aggregate(layout, keys):
+    adata = make_synthetic(seed=3, sparse_x=layout != "dense")
+    if layout == "csc":
+        adata.X = sparse.csc_matrix(adata.X)
     ge = sch.get.grouped_expression(adata, GENES, keys)
     mean = _aggregate(adata, GENES, keys, "mean")
     np.testing.assert_allclose(ge.matrix.loc[GENES, mean.columns], mean, rtol=1e-5, atol=1e-6)
