@@ -68,6 +68,14 @@ def _close(plot) -> None:
     plt.close(plot.figure)
 
 
+def _export(plot, args: argparse.Namespace) -> list[Path]:
+    """Write the figure in every asked format, then free it."""
+    try:
+        return _figures(plot, args)
+    finally:
+        _close(plot)
+
+
 def run_markers(args: argparse.Namespace) -> list[Path]:
     from ..export import write_table
     from ..tl import top_markers
@@ -156,9 +164,7 @@ def run_heatmap(args: argparse.Namespace) -> list[Path]:
         else:
             plot = _obs_heatmap(adata, args)
         step("writing")
-        written = _figures(plot, args)
-    _close(plot)
-    return written
+        return _export(plot, args)
 
 
 def run_interactive(args: argparse.Namespace) -> list[Path]:
@@ -193,9 +199,7 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
         jitter=args.jitter,
         title=args.title,
     )
-    written = _figures(plot, args)
-    _close(plot)
-    return written
+    return _export(plot, args)
 
 
 def run_correlation(args: argparse.Namespace) -> list[Path]:
@@ -218,9 +222,7 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
         cluster_key=args.cluster_key,
         title=args.title,
     )
-    written = _figures(plot, args)
-    _close(plot)
-    return written
+    return _export(plot, args)
 
 
 def run_demo(args: argparse.Namespace) -> list[Path]:
