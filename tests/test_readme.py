@@ -17,3 +17,18 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert TEST_COMMAND in ci
     assert "python3 -m venv" in ci and 'pip install --quiet ".[test]"' in ci
+
+
+def test_readme_quick_start_runs(tmp_path, monkeypatch):
+    import re
+
+    import matplotlib.pyplot as plt
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README quick start", "exec"), {})
+    plt.close("all")
+    for name in ["markers.pdf", "markers.tsv", "isg15_ifi6.svg", "markers.html"]:
+        assert (tmp_path / name).is_file(), name
