@@ -176,6 +176,10 @@ class HeatmapBoard:
         fig = plt.figure()
         width, height = self.body
         margin = np.full(4, MARGIN)  # top, right, bottom, left (inches)
+        if self.spec.figsize is None:  # one layout, then widen the margins in place
+            board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
+            _grow_margins(fig, _overflow(fig))
+            return fig, self._collect_axes(board)
         for _ in range(4):
             fig.clear()
             board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
@@ -256,6 +260,27 @@ def _wrap(title: str, width: float) -> str:
         return title
     chars = max(10, int(len(title) * width / _text_width(title, TITLE_SIZE)))
     return "\n".join(textwrap.wrap(title, chars))
+
+
+def _grow_margins(fig, spill: np.ndarray) -> None:
+    """Enlarge the figure by ``spill`` (top, right, bottom, left inches) and move every
+    axes so that it keeps its size and place relative to the others."""
+    if spill.max() < 0.01:
+        return
+    top, right, bottom, left = spill + 0.05 * (spill > 0)
+    w, h = fig.get_size_inches()
+    new_w, new_h = w + left + right, h + top + bottom
+    boxes = [(ax, ax.get_position()) for ax in fig.axes]
+    fig.set_size_inches(new_w, new_h)
+    for ax, box in boxes:
+        ax.set_position(
+            [
+                (box.x0 * w + left) / new_w,
+                (box.y0 * h + bottom) / new_h,
+                box.width * w / new_w,
+                box.height * h / new_h,
+            ]
+        )
 
 
 def _overflow(fig) -> np.ndarray:
