@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fingerprint
+from conftest import fingerprint, make_synthetic
+from scipy import sparse
 
 import sc_heatmaps as sch
 from sc_heatmaps.get._cells_matrix import cell_matrix
@@ -37,6 +38,48 @@ def test_bins_average_every_cell_and_sampling_is_seeded(synthetic):
     b = cell_matrix(synthetic, GENES, "cluster", max_cells_per_group=4, reduce="sample")
     np.testing.assert_array_equal(a.matrix.to_numpy(), b.matrix.to_numpy())
     assert (a.columns["n_cells"] == 1).all() and len(a.columns) == 16
+
+
+@pytest.mark.parametrize("storage", ["csr", "csr_unsorted", "csc", "dense", "int"])
+@pytest.mark.parametrize("reduce", ["bins", "sample"])
+def test_bins_equal_numpy_means_for_every_storage(storage, reduce):
+    """The compiled CSR pass and the generic path give numpy's bin means, cell by cell."""
+    adata = make_synthetic(seed=3, n_per_group=23)
+    X = adata.X.toarray()
+    if storage == "int":
+        X = np.rint(X * 3).astype(np.int32)
+    stored = {
+        "csr": sparse.csr_matrix(X),
+        "csr_unsorted": sparse.csr_matrix(X)[:, ::-1][:, ::-1],
+        "csc": sparse.csc_matrix(X),
+        "dense": X,
+        "int": sparse.csr_matrix(X),
+    }[storage]
+    if storage == "csr_unsorted":
+        stored.has_sorted_indices = False
+        for r in range(stored.shape[0]):  # reverse the stored order within each row
+            lo, hi = stored.indptr[r], stored.indptr[r + 1]
+            stored.indices[lo:hi] = stored.indices[lo:hi][::-1].copy()
+            stored.data[lo:hi] = stored.data[lo:hi][::-1].copy()
+    adata.X = stored
+    genes = ["G13", "G00", "G29", "G07"]
+    cm = cell_matrix(adata, genes, ["dataset", "cluster"], max_cells_per_group=4, reduce=reduce)
+    cols = [adata.var_names.get_loc(g) for g in genes]
+    rng = np.random.default_rng(0)
+    expected, k = [], 0
+    for d in ["d1", "d2"]:
+        for c in ["c0", "c1", "c2", "c3"]:
+            rows = np.flatnonzero((adata.obs["dataset"] == d) & (adata.obs["cluster"] == c))
+            parts = (
+                np.array_split(rows, 4)
+                if reduce == "bins"
+                else [[r] for r in np.sort(rng.choice(rows, 4, replace=False))]
+            )
+            for part in parts:
+                expected.append(X[np.ix_(part, cols)].astype(np.float64).mean(axis=0))
+                assert cm.columns["n_cells"].iloc[k] == len(part)
+                k += 1
+    np.testing.assert_allclose(cm.matrix.to_numpy().T, np.array(expected), rtol=1e-12)
 
 
 def test_every_group_stays_visible_however_small(synthetic):

@@ -31,12 +31,33 @@ class CellMatrix:
 
 
 def _reduce_group(rows: np.ndarray, limit: int | None, how: str, rng):
-    """Column membership for one group: lists of cell indices (one list per column)."""
+    """The cells of one group that are kept, in order, and the size of each column's bin."""
     if limit is None or len(rows) <= limit:
-        return [np.array([r]) for r in rows]
+        return rows, np.ones(len(rows), dtype=np.int64)
     if how == "sample":
-        return [np.array([r]) for r in np.sort(rng.choice(rows, limit, replace=False))]
-    return np.array_split(rows, limit)
+        return np.sort(rng.choice(rows, limit, replace=False)), np.ones(limit, dtype=np.int64)
+    sizes = np.full(limit, len(rows) // limit, dtype=np.int64)
+    sizes[: len(rows) % limit] += 1  # as np.array_split: consecutive cells, larger bins first
+    return rows, sizes
+
+
+def _binned_values(X, idx: np.ndarray, cells: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Mean of the selected genes over consecutive runs of ``cells`` of the given sizes:
+    columns x genes, float64."""
+    bins = np.repeat(np.arange(len(sizes)), sizes)
+    weights = np.repeat(1.0 / np.maximum(sizes, 1), sizes)
+    if sparse.issparse(X) and X.format == "csr":
+        # one compiled pass over the stored values: no copy of the selected columns
+        from .._numba_kernels import csr_binned_columns
+
+        column = np.full(X.shape[0], -1, dtype=np.int64)
+        column[cells] = bins
+        weight = np.zeros(X.shape[0])
+        weight[cells] = weights
+        return csr_binned_columns(X, idx, column, weight, len(sizes))
+    B = sparse.csr_matrix((weights, (bins, cells)), shape=(len(sizes), X.shape[0]))
+    values = B @ column_block(X, idx)
+    return values.toarray() if sparse.issparse(values) else np.asarray(values)
 
 
 def cell_matrix(
@@ -65,22 +86,21 @@ def cell_matrix(
     idx, _ = expr.gene_indices(genes)
     grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
     rng = np.random.default_rng(random_state)
-    members, meta = [], []
-    for g, label in enumerate(grouping.labels):
-        cols = _reduce_group(np.flatnonzero(grouping.codes == g), max_cells_per_group, reduce, rng)
-        members += cols
-        meta += [(label, len(c)) for c in cols]
-    sizes = np.array([len(m) for m in members])
-    B = sparse.csr_matrix(
-        (
-            np.repeat(1.0 / sizes, sizes),
-            (np.repeat(np.arange(len(members)), sizes), np.concatenate(members)),
-        ),
-        shape=(len(members), adata.n_obs),
-    )
-    values = B @ column_block(expr.X, idx)
-    values = values.toarray() if sparse.issparse(values) else np.asarray(values)
-    columns = pd.DataFrame(meta, columns=["group", "n_cells"])
+    order = np.argsort(grouping.codes, kind="stable")
+    ends = np.cumsum(np.bincount(grouping.codes[grouping.codes >= 0], minlength=grouping.n_groups))
+    start = np.count_nonzero(grouping.codes < 0)  # cells outside every group sort first
+    kept, sizes, labels = [], [], []
+    for label, stop in zip(grouping.labels, ends + start, strict=True):
+        cells, bin_sizes = _reduce_group(order[start:stop], max_cells_per_group, reduce, rng)
+        kept.append(cells)
+        sizes.append(bin_sizes)
+        labels += [label] * len(bin_sizes)
+        start = stop
+    sizes = np.concatenate(sizes) if sizes else np.array([], dtype=np.int64)
+    cells = np.concatenate(kept) if kept else np.array([], dtype=np.int64)
+    values = _binned_values(expr.X, idx, cells, sizes)
+    meta = pd.DataFrame({"group": labels, "n_cells": sizes})
+    columns = meta
     for key in grouping.keys:
         columns[key] = grouping.meta.loc[columns["group"], key].to_numpy()
     names = [f"{label}#{i}" for i, label in enumerate(columns["group"])]
