@@ -134,7 +134,37 @@ def categorical_obs(obs: pd.DataFrame, key: str, what: str = "groupby") -> pd.Ca
     return cat
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
 def check_positive(name: str, value: float) -> None:
-    """Refuse values that are not finite and strictly positive."""
-    if not np.isfinite(value) or value <= 0:
+    """Refuse values that are not finite and strictly positive numbers."""
+    if not _is_number(value) or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name}={value!r} is not valid; it must be a positive number.")
+
+
+def check_number(
+    name: str,
+    value: object,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    allow_none: bool = False,
+) -> None:
+    """Refuse values that are not finite numbers within ``[low, high]``."""
+    if value is None and allow_none:
+        return
+    ok = _is_number(value) and np.isfinite(value)
+    ok = ok and (low is None or value >= low) and (high is None or value <= high)
+    if not ok:
+        bounds = {
+            (False, False): "a finite number",
+            (True, False): f"a finite number >= {low}",
+            (False, True): f"a finite number <= {high}",
+            (True, True): f"a number between {low} and {high}",
+        }[(low is not None, high is not None)]
+        none = " or None" if allow_none else ""
+        raise ValueError(f"{name}={value!r} is not valid; it must be {bounds}{none}.")

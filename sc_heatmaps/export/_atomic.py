@@ -10,9 +10,15 @@ from pathlib import Path
 
 
 def _temp_beside(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f"{target.suffix}.part", dir=target.parent
-    )
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f"{target.suffix}.part", dir=target.parent
+        )
+    except OSError as err:  # a read-only mount, or permissions that os.access cannot see
+        raise PermissionError(
+            f"Cannot write to output directory {str(target.parent)!r} ({err.strerror}); "
+            "choose a writable directory."
+        ) from err
     os.close(fd)
     return Path(name)
 

@@ -38,6 +38,20 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def check_directory(path: Path) -> None:
+    """Refuse an output path whose directory is missing or not writable."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        what = "is a file, not a directory" if parent.exists() else "does not exist"
+        raise FileNotFoundError(
+            f"Output directory {str(parent)!r} {what}; create it first or choose another."
+        )
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(
+            f"Output directory {str(parent)!r} is not writable; choose a writable directory."
+        )
+
+
 def check_target(path: str | os.PathLike) -> tuple[Path, str]:
     """Validate an output path; return it with its matplotlib format name."""
     path = Path(path)
@@ -47,13 +61,7 @@ def check_target(path: str | os.PathLike) -> tuple[Path, str]:
             f"Cannot tell the format of {str(path)!r} from its extension {path.suffix!r}; "
             f"use one of {format_choices(FORMATS)}."
         )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(
-            f"Output directory {str(parent)!r} does not exist; create it first."
-        )
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"Output directory {str(parent)!r} is not writable.")
+    check_directory(path)
     return path, fmt
 
 
@@ -150,11 +158,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = F
     path = Path(path)
     if path.suffix.lower() not in (".tsv", ".txt"):
         raise ValueError(f"Tables are written as TSV; use a .tsv path, not {str(path)!r}.")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(
-            f"Output directory {str(parent)!r} does not exist; create it first."
-        )
+    check_directory(path)
     text = frame.to_csv(sep="\t", index=index, float_format="%.6g")
     return write_all_or_nothing([(path, _text_writer(text))])[0]
 
@@ -166,9 +170,5 @@ def write_html(page: str, path: str | os.PathLike) -> Path:
         raise ValueError(
             f"Interactive heatmaps are written as HTML; use a .html path, not {str(path)!r}."
         )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(
-            f"Output directory {str(parent)!r} does not exist; create it first."
-        )
+    check_directory(path)
     return write_all_or_nothing([(path, _text_writer(page))])[0]

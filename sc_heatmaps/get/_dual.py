@@ -13,7 +13,7 @@ from scipy import sparse, stats
 
 from .._groups import cluster_mask
 from .._sources import column_block, nan_genes, resolve_source
-from .._validate import categorical_obs, check_choice
+from .._validate import categorical_obs, check_choice, check_number
 
 METHODS = ("pearson", "spearman")
 ALL = "all"
@@ -172,8 +172,7 @@ def dual_expression(
     ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
     """
     check_choice("method", method, METHODS)
-    if not isinstance(threshold, int | float) or not np.isfinite(threshold):
-        raise ValueError(f"threshold={threshold!r} is not valid; give a finite number.")
+    check_number("threshold", threshold)
     genes = _check_genes(gene_x, gene_y)
     expr = resolve_source(adata, source)
     idx, _ = expr.gene_indices(genes)

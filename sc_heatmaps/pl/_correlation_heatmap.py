@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._validate import check_choice
+from .._validate import MAX_LISTED, check_choice
 from ..arrange import cluster_order, distance_order
 from ..get import correlation
 from ._cmaps import resolve_cmap
@@ -31,14 +31,21 @@ class CorrelationPlot(Plot):
     """
 
 
-def _common(matrices: dict[str, pd.DataFrame]) -> tuple[list[str], list[str]]:
+def _common(matrices: dict[str, pd.DataFrame], dropped: pd.DataFrame) -> tuple[list, list]:
     frames = list(matrices.values())
     rows = [r for r in frames[0].index if all(r in f.index for f in frames)]
     cols = [c for c in frames[0].columns if all(c in f.columns for f in frames)]
     if not rows or not cols:
+        reasons = [
+            f"{r.variable!r} in {r.group!r}: {r.reason}"
+            for r in dropped.head(MAX_LISTED).itertuples(index=False)
+        ]
+        more = f"; ... ({len(dropped)} in all)" if len(dropped) > MAX_LISTED else ""
         raise ValueError(
-            "No variable is left in every panel after filtering; lower "
-            "min_nonzero or choose other variables (see .dropped)."
+            "No variable is left in every panel after filtering ("
+            + "; ".join(reasons)
+            + more
+            + "); lower min_nonzero or choose other variables."
         )
     return rows, cols
 
@@ -165,7 +172,7 @@ def correlation_heatmap(
         clusters=clusters,
         cluster_key=cluster_key,
     )
-    row_names, col_names = _common(res.matrices)
+    row_names, col_names = _common(res.matrices, res.dropped)
     mats = {g: m.loc[row_names, col_names] for g, m in res.matrices.items()}
     mean = sum(m.fillna(0.0) for m in mats.values()) / len(mats)
     r_order, c_order, r_link, c_link = _order(mean, cluster)

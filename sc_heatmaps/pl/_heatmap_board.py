@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._validate import check_number
 from ._cmaps import resolve_cmap
 
 CELL_W = 0.32  # inches per column
@@ -231,8 +232,7 @@ class HeatmapBoard:
 
 def _check_limits(vmin, vmax, vcenter) -> None:
     for name, value in (("vmin", vmin), ("vmax", vmax), ("vcenter", vcenter)):
-        if value is not None and not np.isfinite(value):
-            raise ValueError(f"{name}={value!r} is not valid; give a finite number or None.")
+        check_number(name, value, allow_none=True)
     if vmin is not None and vmax is not None and not vmin < vmax:
         raise ValueError(f"vmin={vmin!r} must be smaller than vmax={vmax!r}.")
     if vcenter is not None and (

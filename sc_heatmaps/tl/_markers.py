@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .._sources import Expression, column_block, resolve_source
-from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
+from .._validate import (
+    ScHeatmapsKeyError,
+    as_name_list,
+    categorical_obs,
+    check_choice,
+    check_number,
+)
 from ..get._aggregate import group_stats
 from ._rank_store import (
     check_free,
@@ -103,7 +109,14 @@ def top_markers(
     >>> list(table.columns)
     ['group', 'rank', 'gene', 'score', 'logfc', 'pval_adj', 'pct_in', 'pct_out']
     """
-    _check_options(n_genes, method, duplicates, key, key_added)
+    _check_options(
+        n_genes,
+        method,
+        duplicates,
+        key,
+        key_added,
+        (min_logfc, max_pval_adj, min_in_group_fraction),
+    )
     cat = categorical_obs(adata.obs, groupby, "groupby")
     group_names = _resolve_groups(cat, groups, groupby)
     expr = resolve_source(adata, source)
@@ -133,11 +146,15 @@ def top_markers(
     return _finish(table, group_names)
 
 
-def _check_options(n_genes, method, duplicates, key, key_added) -> None:
+def _check_options(n_genes, method, duplicates, key, key_added, filters) -> None:
     if not isinstance(n_genes, int | np.integer) or isinstance(n_genes, bool) or n_genes < 1:
         raise ValueError(f"n_genes={n_genes!r} is not valid; it must be a positive integer.")
     check_choice("method", method, METHODS)
     check_choice("duplicates", duplicates, DUPLICATES)
+    min_logfc, max_pval_adj, min_in_group_fraction = filters
+    check_number("min_logfc", min_logfc, allow_none=True)
+    check_number("max_pval_adj", max_pval_adj, 0, 1, allow_none=True)
+    check_number("min_in_group_fraction", min_in_group_fraction, 0, 1, allow_none=True)
     if not isinstance(key, str):
         raise ValueError(f"key={key!r} is not valid; it must be a string.")
     if key_added is not None and not isinstance(key_added, str):
