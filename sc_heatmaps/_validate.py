@@ -140,6 +140,29 @@ def _is_number(value: object) -> bool:
     )
 
 
+def numeric_obs_columns(obs: pd.DataFrame) -> list[str]:
+    """Numeric, non-categorical, non-boolean obs columns (QC metrics, scores)."""
+    return [
+        str(c)
+        for c in obs.columns
+        if pd.api.types.is_numeric_dtype(obs[c])
+        and not is_bool_dtype(obs[c])
+        and not isinstance(obs[c].dtype, pd.CategoricalDtype)
+    ]
+
+
+def numeric_obs(obs: pd.DataFrame, key: object, what: str) -> pd.Series:
+    """The obs column ``key`` if it holds numbers; otherwise an error listing those that do."""
+    key = check_obs_key(obs, key, what)
+    col = obs[key]
+    if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
+        raise ValueError(
+            f"{what} {key!r} is not a numeric obs column; numeric columns are "
+            f"{format_choices(numeric_obs_columns(obs))}."
+        )
+    return col
+
+
 def check_positive(name: str, value: float) -> None:
     """Refuse values that are not finite and strictly positive numbers."""
     if not _is_number(value) or not np.isfinite(value) or value <= 0:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._groups import make_grouping, select_categories
-from .._validate import categorical_obs, check_choice, check_obs_key
+from .._validate import categorical_obs, check_choice, numeric_obs
 
 OPERATIONS = ("mean", "median")
 
@@ -61,10 +61,7 @@ def obs_summary(
     >>> sch.get.obs_summary(adata, "total_counts", "cluster", "dataset", op="median").shape
     (8, 3)
     """
-    check_obs_key(adata.obs, value, "value")
-    col = adata.obs[value]
-    if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
-        raise ValueError(f"value {value!r} is not a numeric obs column.")
+    col = numeric_obs(adata.obs, value, "value")
     if op is not None:
         check_choice("op", op, OPERATIONS)
     row_cat = categorical_obs(adata.obs, rows, "rows")

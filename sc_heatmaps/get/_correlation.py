@@ -18,6 +18,8 @@ from .._validate import (
     check_choice,
     format_choices,
     missing_names_message,
+    numeric_obs,
+    numeric_obs_columns,
 )
 
 METHODS = ("pearson", "spearman")
@@ -86,24 +88,13 @@ def _default_genes(adata, cluster_key) -> list[str]:
     return list(dict.fromkeys(g for genes in blocks.values() for g in genes))
 
 
-def _numeric_obs(adata) -> list[str]:
-    obs = adata.obs
-    return [
-        str(c)
-        for c in obs.columns
-        if pd.api.types.is_numeric_dtype(obs[c])
-        and not pd.api.types.is_bool_dtype(obs[c])
-        and not isinstance(obs[c].dtype, pd.CategoricalDtype)
-    ]
-
-
 def _variables(spec, adata, genes, obs_keys, cluster_key, what) -> list[tuple[str, str]]:
     """(kind, name) pairs for ``rows``/``cols``: "genes", "obs" or an explicit list."""
     if isinstance(spec, str) and spec == "genes":
         names = genes if genes is not None else _default_genes(adata, cluster_key)
         return [("gene", str(g)) for g in names]
     if isinstance(spec, str) and spec == "obs":
-        keys = list(obs_keys) if obs_keys is not None else _numeric_obs(adata)
+        keys = list(obs_keys) if obs_keys is not None else numeric_obs_columns(adata.obs)
         if not keys:
             raise ValueError("adata.obs has no numeric columns to correlate; pass obs_keys=.")
         return [("obs", str(k)) for k in keys]
@@ -115,12 +106,7 @@ def _variables(spec, adata, genes, obs_keys, cluster_key, what) -> list[tuple[st
 def _obs_values(adata, keys: list[str], mask) -> np.ndarray:
     cols = []
     for key in keys:
-        col = adata.obs[key]
-        if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
-            raise ValueError(
-                f"obs column {key!r} is not numeric; correlations need numeric columns such as "
-                f"{format_choices(_numeric_obs(adata))}."
-            )
+        col = numeric_obs(adata.obs, key, "obs column")
         cols.append(col.to_numpy(dtype=np.float64)[mask])
     return np.column_stack(cols) if cols else np.empty((int(mask.sum()), 0))
 

@@ -120,6 +120,9 @@ def top_markers(
     cat = categorical_obs(adata.obs, groupby, "groupby")
     group_names = _resolve_groups(cat, groups, groupby)
     expr = resolve_source(adata, source)
+    if candidates is not None:
+        candidates = as_name_list(candidates, "candidates")
+        expr.gene_indices(candidates)  # unknown genes raise, with close matches
     request = {
         "groupby": groupby,
         "method": method,
@@ -133,7 +136,7 @@ def top_markers(
         duplicates=duplicates,
         filters=(min_logfc, max_pval_adj, min_in_group_fraction),
         pct=partial(_pct, expr, cat, group_names),
-        candidates=None if candidates is None else [str(g) for g in candidates],
+        candidates=candidates,
     )
     result = find_reusable(adata.uns, [key, key_added], request, expr)
     table = None if result is None else select(ranking_table(result, group_names))
