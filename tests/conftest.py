@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import anndata as ad
@@ -114,6 +115,6 @@ def fingerprint(adata: ad.AnnData) -> dict:
         },
         "var": pd.util.hash_pandas_object(adata.var, index=True).sum(),
         "var_names": list(adata.var_names),
-        "uns": sorted(adata.uns.keys()),
+        "uns": {k: hashlib.sha256(pickle.dumps(v)).hexdigest() for k, v in adata.uns.items()},
         "obsm": {k: _hash_matrix(v) for k, v in adata.obsm.items()},
     }
