@@ -103,7 +103,12 @@ def test_missing_directory(plot, tmp_path):
         plot.savefig(tmp_path / "nope" / "fig.png")
 
 
-def test_interrupted_write_leaves_nothing_and_keeps_old_files(plot, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "interrupt", [OSError("disk full (injected)"), KeyboardInterrupt("Ctrl-C (injected)")]
+)
+def test_interrupted_write_leaves_nothing_and_keeps_old_files(
+    plot, tmp_path, monkeypatch, interrupt
+):
     old = tmp_path / "fig.png"
     old.write_bytes(b"previous figure")
     (tmp_path / "fig.tsv").write_text("previous table")
@@ -112,10 +117,10 @@ def test_interrupted_write_leaves_nothing_and_keeps_old_files(plot, tmp_path, mo
     def partial_then_fail(self, fname, *args, **kwargs):
         with open(fname, "wb") as handle:
             handle.write(b"\x89PNG half a figure")
-        raise OSError("disk full (injected)")
+        raise interrupt
 
     monkeypatch.setattr(type(plot.figure), "savefig", partial_then_fail)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(type(interrupt), match="injected"):
         plot.savefig(old)
     monkeypatch.setattr(type(plot.figure), "savefig", real_savefig)
     assert old.read_bytes() == b"previous figure"
