@@ -117,7 +117,9 @@ def test_errors(synthetic):
     with pytest.raises(ValueError, match="genes=None"):
         sch.get.correlation(synthetic)
     synthetic.obs["label"] = "x"
-    with pytest.raises(ValueError, match="'label' is not a numeric obs column; numeric columns are"):
+    with pytest.raises(
+        ValueError, match="'label' is not a numeric obs column; numeric columns are"
+    ):
         sch.get.correlation(synthetic, rows=["G00", "label"], cols=["G00"])
 
 
