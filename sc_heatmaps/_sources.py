@@ -31,6 +31,9 @@ class Expression:
         Human-readable location, e.g. ``"adata.raw.X"``.
     scanpy_kwargs
         ``use_raw``/``layer`` arguments that make scanpy read the same values.
+    rna
+        For a layer: the genes and location of ``source="RNA"``, to point users
+        there when a gene is only in ``adata.raw``.
     """
 
     source: str
@@ -38,10 +41,13 @@ class Expression:
     var_names: pd.Index
     where: str
     scanpy_kwargs: dict
+    rna: tuple[pd.Index, str] | None = None
 
-    def gene_indices(self, genes: list[str], *, missing: str = "raise") -> tuple[np.ndarray, list]:
+    def gene_indices(
+        self, genes: list[str], *, missing: str = "raise", can_drop: bool = False
+    ) -> tuple[np.ndarray, list]:
         """Column positions of ``genes``; missing genes raise, or are returned when
-        ``missing="drop"``."""
+        ``missing="drop"`` (``can_drop`` says the caller offers that option)."""
         pos = self.var_names.get_indexer(genes)
         lost = [g for g, p in zip(genes, pos, strict=True) if p < 0]
         if lost and missing == "raise":
@@ -51,19 +57,21 @@ class Expression:
                     lost,
                     list(map(str, self.var_names)),
                 )
-                + self._missing_advice()
+                + self._missing_advice(lost, can_drop)
             )
         keep = [g for g, p in zip(genes, pos, strict=True) if p >= 0]
         return self.var_names.get_indexer(keep), lost
 
-    def _missing_advice(self) -> str:
-        if self.source == RNA:
-            return "."
-        return (
-            f". The {self.source!r} values cover {len(self.var_names)} genes; use "
-            "source='RNA' for all genes, or pass missing='drop' to leave these genes out "
-            "(they are then listed in the result)."
-        )
+    def _missing_advice(self, lost: list[str], can_drop: bool) -> str:
+        advice = []
+        if self.rna is not None:
+            advice.append(f"The {self.source!r} values cover {len(self.var_names)} genes")
+            in_rna = [g for g in lost if g in self.rna[0]]
+            if in_rna:
+                advice.append(f"{in_rna[:5]!r} are in source='RNA' ({self.rna[1]})")
+        if can_drop:
+            advice.append("pass missing='drop' to leave them out (they are then listed)")
+        return "." + "".join(f" {a[0].upper()}{a[1:]}." for a in advice)
 
 
 def resolve_source(adata, source: str = RNA) -> Expression:
@@ -122,8 +130,18 @@ def _resolve(adata, source: str) -> Expression:
         raise ValueError(
             f"adata.layers[{source!r}] has shape {X.shape}, but adata has shape {adata.shape}."
         )
+    rna = (
+        (adata.raw.var_names, "adata.raw.X")
+        if adata.raw is not None
+        else (adata.var_names, "adata.X")
+    )
     return Expression(
-        source, X, adata.var_names, f"adata.layers[{source!r}]", {"use_raw": False, "layer": source}
+        source,
+        X,
+        adata.var_names,
+        f"adata.layers[{source!r}]",
+        {"use_raw": False, "layer": source},
+        rna,
     )
 
 

@@ -89,6 +89,15 @@ def _bad_layer():
     return a
 
 
+def _raw_only_genes():
+    """30 genes in .raw, 20 in X and in the integrated layer (a typical Seurat export)."""
+    full = make_synthetic()
+    a = full[:, :20].copy()
+    a.raw = full
+    a.layers["integrated"] = a.X.copy()
+    return a
+
+
 def _integrated():
     a = make_synthetic()
     a.layers["integrated"] = a.X.copy()
@@ -412,6 +421,12 @@ CASES = {
         lambda a: sch.get.grouped_expression(a, ["G01"], "cluster", source="bad"),
         ValueError,
         r"'bad'.*shape \(96, 3\)",
+    ),
+    "gene only in .raw (integrated source)": (
+        _raw_only_genes,
+        lambda a: sch.pl.cell_heatmap(a, ["G01", "G25"], "cluster", source="integrated"),
+        KeyError,
+        r"not found: 'G25'.*cover 20 genes\. \['G25'\] are in source='RNA' \(adata\.raw\.X\)",
     ),
     "integrated layer exists (pp)": (
         _integrated,

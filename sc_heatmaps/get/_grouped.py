@@ -120,7 +120,7 @@ def grouped_expression(
     genes = as_gene_list(var_names)
     expr = resolve_source(adata, source)
     grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
-    idx, dropped = expr.gene_indices(genes, missing=missing)
+    idx, dropped = expr.gene_indices(genes, missing=missing, can_drop=True)
     genes = [g for g in genes if g not in set(dropped)]
     block = column_block(expr.X, idx) if len(idx) else None
     bad = nan_genes(block, genes) if block is not None else []
