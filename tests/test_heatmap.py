@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import matplotlib.text as mtext
 import numpy as np
 import pandas as pd
@@ -256,3 +257,18 @@ def test_no_text_overlaps_or_clipping(example, name):
     plot = sch.pl.grouped_heatmap(example, **LAYOUTS[name])
     overlapping, outside = text_problems(plot.figure)
     assert overlapping == [] and outside == []
+
+
+@pytest.mark.parametrize("kind", ["grouped", "cells"])
+def test_two_bars_never_share_a_colour_without_dataset_key(kind):
+    """Without dataset_key, the outer bar takes the dataset palette: 'd1' is never drawn in
+    the colour of cluster 'c0' (a reader would take them for the same thing)."""
+    from conftest import make_synthetic
+
+    a = make_synthetic()
+    draw = sch.pl.grouped_heatmap if kind == "grouped" else sch.pl.cell_heatmap
+    plot = draw(a, ["G00", "G04"], ["dataset", "cluster"])
+    palettes = plot.spec.col_palettes
+    assert not set(palettes["dataset"].values()) & set(palettes["cluster"].values())
+    assert palettes["cluster"] == sch.get.category_colors(a, "cluster")
+    plt.close("all")

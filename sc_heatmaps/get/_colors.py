@@ -43,6 +43,20 @@ def default_palette(n: int, role: Literal["cluster", "dataset"] = "cluster") -> 
     return [to_hex(c) for c in pal[:n]]
 
 
+def bar_colors(adata, keys: list[str], dataset_key: str | None) -> dict[str, dict[str, str]]:
+    """Colours of the annotation bars of ``keys`` (one bar per key).
+
+    The dataset bar takes the muted dataset palette, so that it never repeats the
+    colours of the cluster bar beside it. Without ``dataset_key``, the outermost
+    of several keys (the one the columns are split by) plays that role.
+    """
+    if dataset_key is None and len(keys) > 1:
+        dataset_key = keys[0]
+    return {
+        k: category_colors(adata, k, "dataset" if k == dataset_key else "cluster") for k in keys
+    }
+
+
 def category_colors(
     adata, key: str, role: Literal["cluster", "dataset"] = "cluster"
 ) -> dict[str, str]:

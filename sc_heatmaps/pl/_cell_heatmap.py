@@ -7,8 +7,8 @@ from typing import Literal
 
 from .._validate import as_name_list, check_choice
 from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
-from ..get import category_colors
 from ..get._cells_matrix import cell_matrix
+from ..get._colors import bar_colors
 from ._grouped_heatmap import _block_palette, _resolve_genes, _resolve_groupby
 from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import HeatmapPlot
@@ -91,9 +91,7 @@ def cell_heatmap(
     spec = HeatmapSpec(
         data=done.frame,
         col_meta=cm.columns.loc[done.frame.columns, keys],
-        col_palettes={
-            k: category_colors(adata, k, "dataset" if k == dataset_key else "cluster") for k in keys
-        },
+        col_palettes=bar_colors(adata, keys, dataset_key),
         col_split=keys[0],
         row_blocks=row_b,
         row_block_name=(cluster_key or "block") if row_b else None,

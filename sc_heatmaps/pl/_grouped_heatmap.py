@@ -12,6 +12,7 @@ from .._sources import resolve_source, usable_genes
 from .._validate import as_name_list, check_choice
 from ..arrange import SCALES, arrange, expand_blocks, filter_matrix, row_blocks, scale_rows
 from ..get import category_colors, grouped_expression, marker_genes
+from ..get._colors import bar_colors
 from ..get._grouped import STATS
 from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import HeatmapPlot
@@ -299,9 +300,7 @@ def _spec(adata, done, ge, keys, cluster_key, dataset_key) -> HeatmapSpec:
     return HeatmapSpec(
         data=done.frame,
         col_meta=ge.groups.loc[done.frame.columns, keys],
-        col_palettes={
-            k: category_colors(adata, k, "dataset" if k == dataset_key else "cluster") for k in keys
-        },
+        col_palettes=bar_colors(adata, keys, dataset_key),
         col_split=keys[0] if len(keys) > 1 else None,
         row_blocks=blocks,
         row_block_name=block_name if blocks else None,
