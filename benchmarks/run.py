@@ -6,8 +6,13 @@ for scanpy, the ratio (scanpy / ours; > 1 means we are faster), and the peak
 memory the operation allocates above the loaded data (tracemalloc, on a second
 run), and the process's peak RSS.
 
+Timings of drawing vary from run to run on a busy machine: ``--repeat 3`` alternates
+the two sides three times and prints the median.
+
     python benchmarks/run.py                       # 10k and 100k cells x 5,000 genes
     python benchmarks/run.py --cells 2000 --genes 500 --density 0.1
+    python benchmarks/run.py --cells 500000 --genes 20000 --density 0.05 \\
+        --ops cell_heatmap --repeat 3 --data-dir /tmp/bench
 """
 
 from __future__ import annotations
@@ -164,6 +169,23 @@ def child(path: str, op: str, side: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb_above_data": peak, "rss_mb": _peak_mb()}))
 
 
+def _repeated(path: Path, op: str, repeat: int) -> tuple[dict, dict]:
+    """Alternate the two sides ``repeat`` times; median seconds, largest memory."""
+    runs = {"ours": [], "scanpy": []}
+    for _ in range(repeat):
+        for side, results in runs.items():
+            results.append(measure(path, op, side))
+    out = []
+    for results in runs.values():
+        out.append(
+            {
+                "seconds": float(np.median([r["seconds"] for r in results])),
+                "peak_mb_above_data": max(r["peak_mb_above_data"] for r in results),
+            }
+        )
+    return out[0], out[1]
+
+
 def measure(path: Path, op: str, side: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(path), op, side],
@@ -192,6 +214,17 @@ def main(argv=None) -> int:
     parser.add_argument("--genes", type=int, default=5000)
     parser.add_argument("--density", type=float, default=0.07)
     parser.add_argument("--ops", default=",".join(OPERATIONS))
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per side, alternating ours and scanpy; the median time is printed",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the generated data here and reuse it (default: a temporary directory)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -203,11 +236,13 @@ def main(argv=None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         _warm_up(Path(tmp), args.ops.split(","))
+        data_dir = args.data_dir or Path(tmp)
         for n_cells in (int(c) for c in args.cells.split(",")):
-            path = Path(tmp) / f"bench_{n_cells}.h5ad"
-            make_data(n_cells, args.genes, args.density, path)
+            path = data_dir / f"bench_{n_cells}_{args.genes}_{args.density}.h5ad"
+            if not path.exists():
+                make_data(n_cells, args.genes, args.density, path)
             for op in args.ops.split(","):
-                ours, ref = measure(path, op, "ours"), measure(path, op, "scanpy")
+                ours, ref = _repeated(path, op, max(1, args.repeat))
                 print(
                     f"{n_cells:>8} {op:<26} {ours['seconds']:>8.2f} {ref['seconds']:>9.2f} "
                     f"{ref['seconds'] / ours['seconds']:>6.2f} "
