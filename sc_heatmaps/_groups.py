@@ -95,6 +95,17 @@ def cluster_mask(obs: pd.DataFrame, keys: list[str], clusters, cluster_key) -> n
     return select_categories(cat, wanted, key)
 
 
+def labelled_cells(obs: pd.DataFrame, keys: dict[str, str | None]) -> np.ndarray:
+    """Cells that have a label in every key of ``keys`` (``{what: obs key}``; ``None``
+    keys are skipped). A cell whose label is missing (NaN) belongs to no group, so
+    every function leaves it out."""
+    mask = np.ones(len(obs), dtype=bool)
+    for what, key in keys.items():
+        if key is not None:
+            mask &= np.asarray(categorical_obs(obs, key, what).codes) >= 0
+    return mask
+
+
 def make_grouping(
     obs: pd.DataFrame,
     groupby: str | list[str],
@@ -116,8 +127,11 @@ def make_grouping(
     for codes in codes_per_key:
         mask &= codes >= 0
     if not mask.any():
+        unlabelled = int(np.count_nonzero(np.logical_or.reduce([c < 0 for c in codes_per_key])))
         raise ValueError(
-            f"No cells left after selecting clusters={clusters!r} with groupby={keys!r}."
+            f"No cells left after selecting clusters={clusters!r} with groupby={keys!r} "
+            f"({unlabelled} of {len(obs)} cells have no label in some groupby key and belong "
+            "to no group)."
         )
     shape = tuple(len(c.categories) for c in cats)
     flat = np.full(len(obs), -1, dtype=np.int64)

@@ -171,14 +171,39 @@ def nan_genes(block, genes: list[str]) -> list[str]:
     return [g for g, b in zip(genes, bad, strict=True) if b]
 
 
+FINITE_CHUNK_ROWS = 20_000
+
+
+def _finite_columns(X) -> np.ndarray:
+    """Whether each column of ``X`` holds only finite values: one pass, no copy of a
+    sparse matrix, dense matrices read a chunk of rows at a time."""
+    if sparse.issparse(X):
+        ok = np.ones(X.shape[1], dtype=bool)
+        ok[_nonfinite_columns(X)] = False
+        return ok
+    ok = np.ones(X.shape[1], dtype=bool)
+    for start in range(0, X.shape[0], FINITE_CHUNK_ROWS):
+        ok &= np.isfinite(np.asarray(X[start : start + FINITE_CHUNK_ROWS])).all(axis=0)
+    return ok
+
+
 def usable_genes(expr: Expression) -> list[str]:
     """Genes of ``expr`` whose values are all finite (no NaN or inf)."""
-    X = expr.X
-    if sparse.issparse(X):
-        X = sparse.csc_matrix(X)
-        bad_cols = np.unique(X.indices[~np.isfinite(X.data)]) if X.nnz else []
-        ok = np.ones(X.shape[1], dtype=bool)
-        ok[np.asarray(bad_cols, dtype=np.int64)] = False
-    else:
-        ok = np.isfinite(np.asarray(X)).all(axis=0)
+    ok = _finite_columns(expr.X)
     return [str(g) for g, keep in zip(expr.var_names, ok, strict=True) if keep]
+
+
+def nonfinite_genes(expr: Expression) -> list[str]:
+    """Genes of ``expr`` with a NaN or inf value in some cell."""
+    ok = _finite_columns(expr.X)
+    return [str(g) for g, keep in zip(expr.var_names, ok, strict=True) if not keep]
+
+
+def _nonfinite_columns(X) -> np.ndarray:
+    """Columns of a sparse matrix holding a stored NaN or inf (no copy for CSR or CSC)."""
+    if X.format not in ("csr", "csc"):
+        X = sparse.csr_matrix(X)
+    bad = np.flatnonzero(~np.isfinite(X.data))
+    if X.format == "csr":  # CSR indices are column numbers
+        return np.unique(X.indices[bad])
+    return np.unique(np.searchsorted(X.indptr, bad, side="right") - 1)  # CSC: column runs

@@ -75,14 +75,19 @@ def missing_names_message(kind: str, missing: Sequence[str], candidates: Sequenc
 
 
 def as_name_list(values: str | Iterable[object] | None, what: str) -> list[str] | None:
-    """Turn ``"a,b, c"`` or a list into a list of stripped strings (``None`` stays ``None``)."""
+    """Turn ``"a,b, c"`` or a list into a list of strings (``None`` stays ``None``).
+
+    The names of the comma-separated form are stripped of spaces; the items of a
+    list are taken as they are (a category may be named ``"B cells "``). Blank
+    names are left out.
+    """
     if values is None:
         return None
     if isinstance(values, str):
         out = [v.strip() for v in values.split(",")]
     else:
-        out = [str(v).strip() for v in values]
-    out = [v for v in out if v]
+        out = [str(v) for v in values]
+    out = [v for v in out if v.strip()]
     if not out:
         raise ValueError(f"{what} is empty; give at least one name.")
     return out
@@ -161,6 +166,51 @@ def numeric_obs(obs: pd.DataFrame, key: object, what: str) -> pd.Series:
             f"{format_choices(numeric_obs_columns(obs))}."
         )
     return col
+
+
+def numeric_frame(frame: object, what: str = "frame") -> pd.DataFrame:
+    """``frame`` as float64 numbers, refusing what a heatmap cannot show: no table, no
+    cells, columns that are not numbers, infinite values, or no value at all.
+
+    NaN is allowed: it marks a missing value (a group without cells), drawn blank.
+    """
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        shape = f" of shape {frame.shape}" if isinstance(frame, pd.DataFrame) else ""
+        raise ValueError(
+            f"{what} must be a non-empty pandas DataFrame; got a {type(frame).__name__}{shape}."
+        )
+    try:
+        values = frame.astype(np.float64)
+    except (TypeError, ValueError):
+        bad = [
+            f"{c!r} ({frame.dtypes.iloc[i]})"
+            for i, c in enumerate(frame.columns)
+            if not _is_float_convertible(frame.iloc[:, i])
+        ]
+        raise ValueError(
+            f"{what} columns {', '.join(bad)} do not hold numbers; a heatmap needs a numeric "
+            "table (drop those columns, or convert them with pd.to_numeric)."
+        ) from None
+    array = values.to_numpy()
+    infinite = np.argwhere(np.isinf(array))
+    if len(infinite):
+        row, col = infinite[0]
+        raise ValueError(
+            f"{what} holds {len(infinite)} infinite values (the first in row "
+            f"{values.index[row]!r}, column {values.columns[col]!r}); replace them with NaN to "
+            "leave those cells blank, e.g. frame.replace([np.inf, -np.inf], np.nan)."
+        )
+    if np.isnan(array).all():
+        raise ValueError(f"{what} holds no value (every cell is NaN); nothing would be drawn.")
+    return values
+
+
+def _is_float_convertible(column: pd.Series) -> bool:
+    try:
+        column.astype(np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def check_positive(name: str, value: float) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.cluster import hierarchy
+from scipy.spatial.distance import pdist
 
 from .._validate import check_choice
 
@@ -43,6 +44,40 @@ def _blocks_in_order(blocks: Sequence) -> list:
     return list(dict.fromkeys(blocks))
 
 
+def _nan_euclidean(values: np.ndarray) -> np.ndarray:
+    """Condensed Euclidean distances that skip missing (non-finite) values.
+
+    As scikit-learn's ``nan_euclidean_distances``: the squared distance over the
+    coordinates present in both items, scaled up by ``n / n_common``. Items with no
+    coordinate in common are as far apart as the farthest measured pair.
+    """
+    from scipy.spatial.distance import squareform
+
+    present = np.isfinite(values).astype(np.float64)
+    filled = np.where(present > 0, values, 0.0)
+    squares = filled * filled
+    sq = squares @ present.T + present @ squares.T - 2.0 * (filled @ filled.T)
+    common = present @ present.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dist = np.sqrt(np.maximum(sq, 0.0) * values.shape[1] / common)
+    measured = dist[common > 0]
+    dist[common == 0] = measured.max() if measured.size else 0.0
+    np.fill_diagonal(dist, 0.0)
+    return squareform((dist + dist.T) / 2, checks=False)
+
+
+def _linkage(values: np.ndarray, method: str, metric: str) -> np.ndarray:
+    """scipy linkage of the rows of ``values``; missing values are skipped (Euclidean only)."""
+    if np.isfinite(values).all():  # distances first: a square matrix is never mistaken for one
+        return hierarchy.linkage(pdist(values, metric=metric), method=method)
+    if metric != "euclidean":
+        raise ValueError(
+            f"metric={metric!r} cannot cluster values with missing entries (NaN or inf); "
+            "use metric='euclidean', which skips them, or fill them first."
+        )
+    return hierarchy.linkage(_nan_euclidean(values), method=method)
+
+
 def cluster_order(
     values: np.ndarray,
     blocks: Sequence | None = None,
@@ -54,6 +89,7 @@ def cluster_order(
 
     With ``blocks``, items are clustered within each block and the blocks keep
     their order of first appearance, so that grouped layouts stay grouped.
+    Missing values (NaN, e.g. a group without cells) are skipped by the distances.
     """
     check_choice("method", method, METHODS)
     values = np.asarray(values, dtype=np.float64)
@@ -65,7 +101,7 @@ def cluster_order(
             linkages[block] = None
             order.extend(members)
             continue
-        Z = hierarchy.linkage(values[members], method=method, metric=metric)
+        Z = _linkage(values[members], method, metric)
         leaves = hierarchy.leaves_list(Z)
         linkages[block] = _renumber_leaves(Z, leaves)
         order.extend(members[leaves])

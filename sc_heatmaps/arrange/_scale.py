@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -19,18 +20,36 @@ def scale_rows(frame: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     ``"zscore"`` subtracts the row mean and divides by the row standard
     deviation (ddof=0, as :func:`scipy.stats.zscore`); ``"minmax"`` maps each
     row onto [0, 1]. A row that is constant across the groups has no spread:
-    it becomes 0 under both scalings rather than NaN.
+    it becomes 0 under both scalings rather than NaN. Missing values (NaN, e.g.
+    a group without cells) stay missing and are left out of each row's mean,
+    spread, minimum and maximum.
     """
     check_choice("scale", scale, SCALES)
     if scale is None:
         return frame.copy()
     values = frame.to_numpy(dtype=np.float64)
-    if scale == "zscore":
-        centre = values.mean(axis=1, keepdims=True)
-        spread = values.std(axis=1, keepdims=True)
-    else:
-        centre = values.min(axis=1, keepdims=True)
-        spread = values.max(axis=1, keepdims=True) - centre
+    missing = np.isnan(values)
+    centre, spread = _row_centre_spread(values, scale, skip_nan=bool(missing.any()))
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = np.where(spread > 0, (values - centre) / spread, 0.0)
+    scaled[missing] = np.nan
     return pd.DataFrame(scaled, index=frame.index, columns=frame.columns)
+
+
+def _row_centre_spread(values: np.ndarray, scale: str, skip_nan: bool):
+    """Per-row centre and spread (NaN-skipping versions only where NaN occur).
+
+    A row whose values are all equal gets a spread of exactly 0: its floating-point
+    standard deviation may be a tiny positive number (0.1 three times has std 1e-17),
+    which would otherwise blow rounding noise up to z-scores of +-1.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a row with no value at all
+        low, high = (np.nanmin, np.nanmax) if skip_nan else (np.min, np.max)
+        lo, hi = low(values, axis=1, keepdims=True), high(values, axis=1, keepdims=True)
+        if scale == "zscore":
+            mean, std = (np.nanmean, np.nanstd) if skip_nan else (np.mean, np.std)
+            centre, spread = mean(values, axis=1, keepdims=True), std(values, axis=1, keepdims=True)
+        else:
+            centre, spread = lo, hi - lo
+    return centre, np.where(hi > lo, spread, 0.0)

@@ -74,6 +74,11 @@ def obs_summary(
         }
     )
     frame = frame[(frame["col"] >= 0) & frame["row"].notna()]
+    if frame.empty:
+        raise ValueError(
+            f"No cell has both a {rows!r} label and a {grouping.keys!r} group (cells "
+            "without a label are left out); there is nothing to summarise."
+        )
     counts = frame.groupby(["row", "col"], observed=True).size()
     if op is None and (counts > 1).any():
         raise ValueError(

@@ -14,7 +14,6 @@ from .._groups import cluster_mask, make_grouping
 from .._sources import column_block, resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
-    categorical_obs,
     check_choice,
     format_choices,
     missing_names_message,
@@ -135,7 +134,8 @@ def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[str]]:
 
 def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str):
     nonzero = (values != 0).sum(axis=0)
-    constant = np.ptp(values, axis=0) == 0 if len(values) else np.ones(len(names), bool)
+    with np.errstate(invalid="ignore"):  # inf - inf: such a variable is dropped just below
+        constant = np.ptp(values, axis=0) == 0 if len(values) else np.ones(len(names), bool)
     finite = np.isfinite(values).all(axis=0)
     keep = (nonzero >= min_nonzero) & ~constant & finite
     reasons = []
@@ -264,10 +264,5 @@ def _split(adata, values, mask, groupby, level) -> dict[str, np.ndarray]:
         return {"all": values}
     if level == "pseudobulk":
         return {"all": _pseudobulk(adata, values, mask, groupby)}
-    cat = categorical_obs(adata.obs, groupby, "groupby")[mask]
-    codes = np.asarray(pd.Categorical(cat).codes)
-    return {
-        str(c): values[codes == i]
-        for i, c in enumerate(pd.Categorical(cat).categories)
-        if (codes == i).any()
-    }
+    grouping = make_grouping(adata.obs[mask], groupby)  # an error when no cell has a label
+    return {str(label): values[grouping.codes == g] for g, label in enumerate(grouping.labels)}

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .._groups import cluster_mask
+from .._groups import cluster_mask, labelled_cells
 from .._sources import column_block, nan_genes, resolve_source
 from .._validate import categorical_obs, check_choice, check_number
 
@@ -163,6 +163,9 @@ def dual_expression(
     threshold
         A gene counts as expressed in a cell when its value is above this.
 
+    Cells without a ``color`` or ``split_by`` label (NaN) belong to no group and
+    are left out, as in the grouped functions.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
@@ -178,8 +181,11 @@ def dual_expression(
     idx, _ = expr.gene_indices(genes)
     keys = [k for k in (color,) if k is not None]
     mask = cluster_mask(adata.obs, keys, clusters, cluster_key)
+    mask &= labelled_cells(adata.obs, {"color": color, "split_by": split_by})
     if not mask.any():
-        raise ValueError(f"No cells left after selecting clusters={clusters!r}.")
+        labels = " or ".join(repr(k) for k in (color, split_by) if k is not None)
+        why = f" (cells without a {labels} label are left out)" if labels else ""
+        raise ValueError(f"No cells left after selecting clusters={clusters!r}{why}.")
     block = column_block(expr.X, idx)
     bad = nan_genes(block, genes)
     if bad:

@@ -62,11 +62,15 @@ def _block_order(labels: list[str]) -> list[str]:
 
 
 def _linkage_arg(linkage: dict | None):
-    """marsilea wants an array when unsplit, a dict (no ``None``) when split."""
+    """marsilea wants an array when unsplit, a dict (no ``None``) when split.
+
+    A single block (unlabelled, or the one block left after selecting genes or
+    clusters) is not split: the board draws it as one, so it takes the array.
+    """
     if linkage is None:
         return None
-    if list(linkage) == [None]:
-        return linkage[None]
+    if len(linkage) == 1:
+        return next(iter(linkage.values()))
     return {k: (np.empty((0, 4)) if z is None else z) for k, z in linkage.items()}
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
-from scipy.cluster import hierarchy
 
+from ..arrange import cluster_order
 from ._cmaps import resolve_cmap
 from ._correlation_heatmap import CorrelationPlot
 from ._grouped_heatmap import hover_extras, prepare
@@ -36,10 +36,8 @@ def _nan_to_none(values: np.ndarray) -> list:
 
 
 def _cluster_leaves(values: np.ndarray) -> list[int]:
-    if len(values) < 2:
-        return list(range(len(values)))
-    filled = np.nan_to_num(values.astype(np.float64))
-    return [int(i) for i in hierarchy.leaves_list(hierarchy.linkage(filled, "average"))]
+    """The "clustering" order of the page: the static figures' average-linkage order."""
+    return [int(i) for i in cluster_order(values).order]
 
 
 def _colorscale(cmap) -> list:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from .._validate import check_choice
+from .._validate import check_choice, numeric_frame
 from ..arrange import SCALES, arrange, filter_matrix, scale_rows
 from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import HeatmapPlot
@@ -45,11 +44,9 @@ def matrix_heatmap(
     >>> sch.pl.matrix_heatmap(table, value_name="mean total counts").data.shape
     (8, 3)
     """
-    if not isinstance(frame, pd.DataFrame) or frame.empty:
-        raise ValueError("matrix_heatmap needs a non-empty pandas DataFrame.")
     check_choice("scale", scale, SCALES)
     check_choice("labels", labels, LABELS)
-    values = frame.astype(np.float64)
+    values = numeric_frame(frame, "frame")
     if filter is not None:
         values = filter_matrix(values, filter)
     done = arrange(scale_rows(values, scale), cluster_rows=cluster_rows, cluster_cols=cluster_cols)

@@ -53,18 +53,21 @@ class ScatterPanels:
     def __init__(self, spec: ScatterSpec):
         self.spec = spec
         self.rng = np.random.default_rng(spec.random_state)
-        cells = spec.cells
-        self.panels = (
-            list(
-                cells["split"].cat.categories[
-                    cells["split"].value_counts(sort=False).to_numpy() > 0
-                ]
-            )
-            if "split" in cells
-            else [None]
-        )
+        self.panels = self._panel_names()
         self.groups = list(spec.palette) if spec.palette is not None else []
         self.limits = self._limits()
+
+    def _panel_names(self) -> list:
+        """One panel per ``split`` category that has statistics, in category order.
+
+        The statistics count every selected cell, so a panel whose cells were all
+        left out of the drawing (``exclude_double_zero``) is still shown, with n = 0.
+        """
+        cells = self.spec.cells
+        if "split" not in cells:
+            return [None]
+        with_stats = set(self.spec.stats["split"].astype(str))
+        return [c for c in cells["split"].cat.categories if str(c) in with_stats]
 
     def _limits(self) -> tuple[tuple[float, float], tuple[float, float]]:
         out = []

@@ -8,7 +8,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._sources import RNA, Expression
+from .._sources import RNA, Expression, nonfinite_genes
 
 
 def _same_source(params: Mapping, request: Mapping, expr: Expression) -> bool:
@@ -67,6 +67,15 @@ def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
     return codes
 
 
+def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
+    """Markers cannot be ranked on NaN or inf values, whatever the method."""
+    if genes:
+        raise ValueError(
+            f"{len(genes)} genes hold NaN or inf values in {expr.where} (e.g. {genes[:10]!r}); "
+            "markers cannot be ranked on them. Fix or remove those values first."
+        )
+
+
 def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
     """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
 
@@ -77,10 +86,11 @@ def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
     import scanpy as sc
 
     if request["method"] in ("t-test", "t-test_overestim_var"):
-        from ._ttest import ttest_ranking
+        from ._ttest import ttest_ranking  # checks NaN and inf from its own sums
 
         codes = group_codes(cat, list(request["groups"]))
         return ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
+    refuse_nonfinite(expr, nonfinite_genes(expr))
 
     groupby = request["groupby"]
     labels = pd.Categorical(
@@ -103,6 +113,8 @@ def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
         use_raw=False,
     )
     result = dict(tmp.uns["rank_genes_groups"])
+    if request["method"] == "logreg" and len(result["names"].dtype.names) == 1:
+        result.update(_binary_logreg(result, list(request["groups"])))
     result["params"] = {
         **result["params"],
         **expr.scanpy_kwargs,
@@ -110,6 +122,23 @@ def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
         "groups": list(request["groups"]),
     }
     return result
+
+
+def _binary_logreg(result: Mapping, groups: list[str]) -> dict:
+    """Both groups of a two-group logistic regression.
+
+    scanpy reports one ranking only, under the first group's name, although its
+    scores are the coefficients of scikit-learn's positive class: the second group
+    in category order (``groups`` is in category order). The second group gets those
+    scores; the first group gets their negation, ranked from the other end.
+    """
+    first, second = groups
+    names = np.asarray(result["names"][first]).astype(object)
+    scores = np.asarray(result["scores"][first], dtype=np.float32)
+    return {
+        "names": pd.DataFrame({first: names[::-1], second: names}).to_records(index=False),
+        "scores": pd.DataFrame({first: -scores[::-1], second: scores}).to_records(index=False),
+    }
 
 
 def _in_memory(X):

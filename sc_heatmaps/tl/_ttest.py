@@ -19,6 +19,7 @@ from scipy import stats
 
 from .._sources import Expression
 from ..get._aggregate import group_stats_all
+from ._rank_store import refuse_nonfinite
 
 _DTYPES = {
     "names": "O",
@@ -71,12 +72,7 @@ def ttest_ranking(
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
     bad = ~np.isfinite(st.sums).all(axis=0)
-    if bad.any():
-        genes = list(np.asarray(expr.var_names)[bad][:10])
-        raise ValueError(
-            f"{int(bad.sum())} genes hold NaN or inf values in {expr.where} (e.g. {genes!r}); "
-            "markers cannot be ranked on them. Fix or remove those values first."
-        )
+    refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     total_s, total_q, total_n = st.sums.sum(0), st.sum_sq.sum(0), st.n.sum()
     expm1 = _expm1(log1p)
     fields = {k: {} for k in _DTYPES}
