@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("SC_HEATMAPS_DATA", ROOT.parent / "shared" / "data"))
 KANG = "kang2018_muscat_example.h5ad"
+# the columns of a marker table, as the documentation of tl.top_markers promises
+MARKER_COLUMNS = ["group", "rank", "gene", "score", "logfc", "pval_adj", "pct_in", "pct_out"]
 
 
 def real_data_path(name: str) -> Path:

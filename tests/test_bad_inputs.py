@@ -29,12 +29,22 @@ def _dup_names():
     return a
 
 
-def _nan_x():
-    a = make_synthetic()
-    X = a.X.toarray()
-    X[0, 0] = np.nan
-    a.X = X
-    return a
+def _with_values(rows, cols, value):
+    """The synthetic data, dense, with ``value`` written at ``X[rows, cols]``."""
+
+    def make():
+        a = make_synthetic()
+        X = a.X.toarray()
+        X[rows, cols] = value
+        a.X = X
+        return a
+
+    return make
+
+
+_nan_x = _with_values(0, 0, np.nan)
+_inf_x = _with_values(3, 5, np.inf)
+_constant_genes = _with_values(slice(None), [2, 3], 1.0)  # G02 and G03 are 1 everywhere
 
 
 def _empty():
@@ -63,23 +73,6 @@ def _continuous():
 def _one_group():
     a = make_synthetic()
     a.obs["tissue"] = pd.Categorical(["blood"] * a.n_obs)
-    return a
-
-
-def _inf_x():
-    a = make_synthetic()
-    X = a.X.toarray()
-    X[3, 5] = np.inf
-    a.X = X
-    return a
-
-
-def _constant_genes():
-    a = make_synthetic()
-    X = a.X.toarray()
-    X[:, 2] = 1.0
-    X[:, 3] = 1.0
-    a.X = X
     return a
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import KANG, ROOT, real_data_path
+from conftest import KANG, MARKER_COLUMNS, ROOT, real_data_path
 from PIL import Image
 
 EXAMPLE = ROOT / "data" / "example.h5ad"
@@ -45,16 +45,7 @@ def test_demo_writes_every_format_with_sidecars(tmp_path):
     with Image.open(tmp_path / "demo" / "markers_heatmap.png") as im:
         assert tuple(round(d) for d in im.info["dpi"]) == (60, 60)
     markers = pd.read_csv(tmp_path / "demo" / "markers.tsv", sep="\t")
-    assert list(markers.columns) == [
-        "group",
-        "rank",
-        "gene",
-        "score",
-        "logfc",
-        "pval_adj",
-        "pct_in",
-        "pct_out",
-    ]
+    assert list(markers.columns) == MARKER_COLUMNS
     assert len(markers) == 8 * 10
 
 

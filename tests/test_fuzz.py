@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fingerprint, make_synthetic
+from conftest import MARKER_COLUMNS, fingerprint, make_synthetic
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import is_color_like, to_hex
@@ -687,16 +687,7 @@ def check_pearson(mat: pd.DataFrame, case: Case) -> None:
 
 
 def check_markers_table(table: pd.DataFrame, adata, groupby, n_genes, duplicates, source):
-    assert list(table.columns) == [
-        "group",
-        "rank",
-        "gene",
-        "score",
-        "logfc",
-        "pval_adj",
-        "pct_in",
-        "pct_out",
-    ]
+    assert list(table.columns) == MARKER_COLUMNS
     order = [str(c) for c in categories(adata.obs[groupby])]
     assert list(table["group"].cat.categories) == [
         g for g in order if g in table["group"].cat.categories

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scanpy as sc
-from conftest import fingerprint
+from conftest import MARKER_COLUMNS, fingerprint
 
 import sc_heatmaps as sch
 
@@ -23,16 +23,7 @@ def scanpy_ranking(adata, groupby, **kwargs) -> pd.DataFrame:
 def test_keep_equals_scanpy_top_n_in_order(synthetic):
     ref = scanpy_ranking(synthetic, "cluster")
     table = sch.tl.top_markers(synthetic, "cluster", n_genes=5, duplicates="keep")
-    assert list(table.columns) == [
-        "group",
-        "rank",
-        "gene",
-        "score",
-        "logfc",
-        "pval_adj",
-        "pct_in",
-        "pct_out",
-    ]
+    assert list(table.columns) == MARKER_COLUMNS
     for group in synthetic.obs["cluster"].cat.categories:
         expected = sc.get.rank_genes_groups_df(ref, group).head(5)
         got = table[table["group"] == group]
