@@ -272,3 +272,22 @@ def test_two_bars_never_share_a_colour_without_dataset_key(kind):
     assert not set(palettes["dataset"].values()) & set(palettes["cluster"].values())
     assert palettes["cluster"] == sch.get.category_colors(a, "cluster")
     plt.close("all")
+
+
+@pytest.mark.parametrize("scale", ["zscore", "minmax"])
+def test_every_heatmap_names_the_scaling_the_same_way(scale):
+    from conftest import make_synthetic
+
+    a = make_synthetic()
+    words = {"zscore": "(z-score)", "minmax": "(min-max)"}[scale]
+    plots = [
+        sch.pl.grouped_heatmap(a, ["G00", "G04"], "cluster", scale=scale),
+        sch.pl.cell_heatmap(a, ["G00", "G04"], "cluster", scale=scale),
+        sch.pl.matrix_heatmap(
+            pd.DataFrame([[1.0, 2.0], [3.0, 5.0]], index=["r1", "r2"], columns=["a", "b"]),
+            scale=scale,
+            value_name="value",
+        ),
+    ]
+    assert [p.spec.cbar_label.splitlines()[-1] for p in plots] == [words] * 3
+    plt.close("all")

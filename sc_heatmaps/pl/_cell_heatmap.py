@@ -10,7 +10,7 @@ from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
 from ..get._cells_matrix import cell_matrix
 from ..get._colors import bar_colors
 from ._grouped_heatmap import _block_palette, _resolve_genes, _resolve_groupby
-from ._heatmap_board import HeatmapBoard, HeatmapSpec
+from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
 from ._plot import HeatmapPlot
 
 LABELS = ("y", "none")
@@ -105,7 +105,7 @@ def cell_heatmap(
         title=title,
         figsize=figsize,
         body_width=width,
-        cbar_label=f"expression ({source})" + ("" if scale is None else f"\n({scale})"),
+        cbar_label=scaled_label(f"expression ({source})", scale),
     )
     figure, axes = HeatmapBoard(spec).plot()
     params = {

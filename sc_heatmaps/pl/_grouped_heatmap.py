@@ -14,7 +14,7 @@ from ..arrange import SCALES, arrange, expand_blocks, filter_matrix, row_blocks,
 from ..get import category_colors, grouped_expression, marker_genes
 from ..get._colors import bar_colors
 from ..get._grouped import STATS
-from ._heatmap_board import HeatmapBoard, HeatmapSpec
+from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
 from ._plot import HeatmapPlot
 
 LABELS = ("all", "x", "y", "none")
@@ -95,8 +95,7 @@ def _block_palette(adata, cluster_key, blocks: list[str]) -> dict:
 
 def _cbar_label(stat: str, scale, source: str) -> str:
     what = {"mean": "mean", "median": "median", "fraction": "fraction expressing"}[stat]
-    suffix = {None: "", "zscore": "\n(z-score)", "minmax": "\n(min-max)"}[scale]
-    return f"{what} ({source}){suffix}"
+    return scaled_label(f"{what} ({source})", scale)
 
 
 def grouped_heatmap(

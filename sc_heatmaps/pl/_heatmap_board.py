@@ -61,6 +61,11 @@ def _block_order(labels: list[str]) -> list[str]:
     return list(dict.fromkeys(labels))
 
 
+def scaled_label(label: str, scale: str | None) -> str:
+    """Colour-bar title: what is drawn, and how rows were scaled (one wording everywhere)."""
+    return label + {None: "", "zscore": "\n(z-score)", "minmax": "\n(min-max)"}[scale]
+
+
 def _linkage_arg(linkage: dict | None):
     """marsilea wants an array when unsplit, a dict (no ``None``) when split.
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._validate import check_choice, numeric_frame
 from ..arrange import SCALES, arrange, filter_matrix, scale_rows
-from ._heatmap_board import HeatmapBoard, HeatmapSpec
+from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
 from ._plot import HeatmapPlot
 
 LABELS = ("all", "x", "y", "none")
@@ -63,7 +63,7 @@ def matrix_heatmap(
         labels=labels,
         title=title,
         figsize=figsize,
-        cbar_label=value_name if scale is None else f"{value_name}\n({scale})",
+        cbar_label=scaled_label(value_name, scale),
     )
     figure, axes = HeatmapBoard(spec).plot()
     params = {
