@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from ._intake import intake_block, intake_sparse, wide_squares
+
 
 def dense(m) -> np.ndarray:
     return np.asarray(m.toarray() if sparse.issparse(m) else m)
@@ -23,7 +25,8 @@ def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
 
 def _sparse_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool):
     """Per-group sums of a CSR chunk with one ``bincount`` per statistic (O(stored values))."""
-    block = sparse.csr_matrix(block)
+    block = sparse.csr_matrix(intake_sparse(block, "a chunk of the matrix"))
+    square_in_float64 = square_in_float64 or wide_squares(block.dtype)
     n_genes = block.shape[1]
     row_codes = np.repeat(np.asarray(codes, dtype=np.int64), np.diff(block.indptr))
     keep = row_codes >= 0
@@ -49,6 +52,8 @@ def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bo
     if sparse.issparse(block):
         return _sparse_moments(block, codes, n_groups, square_in_float64)
     block = np.asarray(block)
+    if square_in_float64 or wide_squares(block.dtype):
+        block = block.astype(np.float64)
     G = indicator(np.asarray(codes), n_groups)
     sums = dense(G @ block.astype(np.float64))
     sum_sq = dense(G @ (block * block).astype(np.float64))
@@ -57,4 +62,5 @@ def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bo
 
 def block_stats(block, codes, n_groups: int) -> np.ndarray:
     """``chunk_moments`` of one dask block, stacked as (1, 3, groups, genes)."""
+    block = intake_block(block, "a block of the dask array")
     return np.stack(chunk_moments(block, np.asarray(codes), n_groups))[None]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._intake import intake, intake_block, is_dask
 from ._validate import ScHeatmapsKeyError, format_choices, missing_names_message
 
 INTEGRATED = "integrated"
@@ -82,6 +83,7 @@ def resolve_source(adata, source: str = RNA) -> Expression:
     Gene names must be unique: a name that stands for two columns is refused.
     """
     expr = _resolve(adata, source)
+    expr = replace(expr, X=intake(expr.X, expr.where))
     if not expr.var_names.is_unique:
         dups = list(dict.fromkeys(expr.var_names[expr.var_names.duplicated()].astype(str)))
         fix = (
@@ -147,13 +149,11 @@ def _resolve(adata, source: str) -> Expression:
 
 def column_block(X, idx: np.ndarray) -> np.ndarray | sparse.csr_matrix:
     """The selected columns of ``X`` (all rows), as float64 CSR or dense; never the whole X."""
-    if type(X).__module__.split(".")[0] == "dask":  # only the selected columns are computed
-        X = X[:, idx].compute()
+    if is_dask(X):  # only the selected columns are computed
+        X = intake_block(X[:, idx].compute())
         idx = np.arange(X.shape[1])
-    if sparse.issparse(X):
-        return sparse.csr_matrix(X[:, idx], dtype=np.float64)
-    if hasattr(X, "to_memory"):  # backed sparse dataset
-        return sparse.csr_matrix(X[:, idx], dtype=np.float64)
+    if sparse.issparse(X) or hasattr(X, "to_memory"):  # in memory, or backed sparse
+        return sparse.csr_matrix(intake_block(X[:, idx]), dtype=np.float64)
     return np.asarray(X[:, idx], dtype=np.float64)
 
 
@@ -183,7 +183,11 @@ def _finite_columns(X) -> np.ndarray:
         return ok
     ok = np.ones(X.shape[1], dtype=bool)
     for start in range(0, X.shape[0], FINITE_CHUNK_ROWS):
-        ok &= np.isfinite(np.asarray(X[start : start + FINITE_CHUNK_ROWS])).all(axis=0)
+        chunk = intake_block(X[start : start + FINITE_CHUNK_ROWS])  # backed: sparse chunks
+        if sparse.issparse(chunk):
+            ok[_nonfinite_columns(chunk)] = False
+        else:
+            ok &= np.isfinite(np.asarray(chunk)).all(axis=0)
     return ok
 
 

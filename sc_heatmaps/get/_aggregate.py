@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from .._intake import intake_block, is_dask, wide_squares
 from .._kernels import block_stats
 from .._kernels import chunk_moments as _chunk_moments
 
@@ -93,7 +94,11 @@ def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _moments_of(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = False):
-    """Compiled single pass for sparse chunks, indicator product for dense ones."""
+    """Compiled single pass for sparse chunks, indicator product for dense ones.
+
+    Squares are taken in float64 when asked, and always for integer and float16 values
+    (their squares overflow or round in the stored dtype)."""
+    square_in_float64 = square_in_float64 or wide_squares(block.dtype)
     if sparse.issparse(block):
         from .._numba_kernels import csr_group_moments
 
@@ -106,13 +111,14 @@ def _by_rows(X, codes: np.ndarray, n_groups: int, chunk_rows: int):
         yield _moments_of(X, codes, n_groups)
         return
     for start, stop in _progress(_row_chunks(X.shape[0], chunk_rows), "aggregating cells"):
-        yield _moments_of(X[start:stop], codes[start:stop], n_groups)
+        yield _moments_of(intake_block(X[start:stop]), codes[start:stop], n_groups)
 
 
 def _by_cols(X, codes: np.ndarray, n_groups: int, chunk_cols: int):
     parts = []
     for start, stop in _progress(_row_chunks(X.shape[1], chunk_cols), "aggregating genes"):
-        parts.append(_moments_of(X[:, start:stop], codes, n_groups, square_in_float64=True))
+        block = intake_block(X[:, start:stop])
+        parts.append(_moments_of(block, codes, n_groups, square_in_float64=True))
     return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
 
 
@@ -151,11 +157,6 @@ def group_stats_all(
         sums, sum_sq, n_pos = _accumulate(_by_rows(X, codes, n_groups, rows))
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
-
-
-def is_dask(X) -> bool:
-    """Whether ``X`` is a dask array (dask itself is an optional dependency)."""
-    return type(X).__module__.split(".")[0] == "dask"
 
 
 def _dask_stats(X, codes: np.ndarray, n_groups: int) -> GroupStats:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .._intake import intake
 from .._sources import Expression, column_block, resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
@@ -18,8 +21,10 @@ from .._validate import (
     check_number,
 )
 from ..get._aggregate import group_stats
+from ._provenance import fingerprint
 from ._rank_store import (
     check_free,
+    checked_log1p,
     compute_ranking,
     find_reusable,
     group_codes,
@@ -138,11 +143,17 @@ def top_markers(
         pct=partial(_pct, expr, cat, group_names),
         candidates=candidates,
     )
-    result = find_reusable(adata.uns, [key, key_added], request, expr)
+    log1p = checked_log1p(adata.uns)
+    current = fingerprint(adata.obs_names, cat, expr.var_names)
+    provenance = {
+        "current": current,
+        "rescore": partial(_rescore, expr, cat, request, log1p),
+    }
+    result = find_reusable(adata.uns, [key, key_added], request, expr, provenance)
     table = None if result is None else select(ranking_table(result, group_names))
-    if table is None or (_ran_short(table, group_names, n_genes) and _truncated(result, expr)):
+    if table is None:
         check_free(adata.uns, key_added)
-        result = compute_ranking(expr, cat, request, adata.uns.get("log1p"))
+        result = compute_ranking(expr, cat, request, log1p, current)
         table = select(ranking_table(result, group_names))
         if key_added is not None:
             store_result(adata.uns, key_added, result)
@@ -202,13 +213,14 @@ def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: l
     return pct_in, pct_out
 
 
-def _ran_short(table: pd.DataFrame, group_names, n_genes) -> bool:
-    counts = table["group"].value_counts()
-    return any(counts.get(g, 0) < n_genes for g in group_names)
-
-
-def _truncated(result, expr: Expression) -> bool:
-    return len(result["names"]) < len(expr.var_names)
+def _rescore(expr: Expression, cat, request, log1p, genes: list[str]) -> dict:
+    """The ranking of ``genes`` alone on these cells (scores of t-tests and Wilcoxon
+    tests are per gene), read in the layout and dtype of the source."""
+    idx = np.sort(expr.var_names.get_indexer(genes))
+    sub = replace(expr, X=intake(expr.X[:, idx], expr.where), var_names=expr.var_names[idx])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the full computation warned already, if at all
+        return compute_ranking(sub, cat, request, log1p)
 
 
 def _finish(table: pd.DataFrame, group_names: list[str]) -> pd.DataFrame:

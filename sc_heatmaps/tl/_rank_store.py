@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
 
 import anndata as ad
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
+from .._intake import is_dask, private_copy
 from .._sources import RNA, Expression, nonfinite_genes
+from ._provenance import FINGERPRINT, log_recompute, why_not_reusable
 
 
 def _same_source(params: Mapping, request: Mapping, expr: Expression) -> bool:
@@ -38,11 +43,22 @@ def matches(result: object, request: Mapping, expr: Expression) -> bool:
     )
 
 
-def find_reusable(uns: Mapping, keys, request: Mapping, expr: Expression):
-    """The first stored ranking under ``keys`` that answers ``request``, else ``None``."""
+def find_reusable(uns: Mapping, keys, request: Mapping, expr: Expression, provenance: dict):
+    """The first stored ranking under ``keys`` that answers ``request`` and provably
+    belongs to these cells and genes (see ``_provenance``), else ``None``.
+
+    ``provenance`` holds ``current`` (the fingerprint of these cells and genes) and
+    ``rescore`` (recomputes the ranking of a few genes on these cells).
+    """
     for key in dict.fromkeys(k for k in keys if k is not None):
-        if matches(uns.get(key), request, expr):
+        if not matches(uns.get(key), request, expr):
+            continue
+        reason = why_not_reusable(
+            uns[key], request, var_names=expr.var_names, where=expr.where, **provenance
+        )
+        if reason is None:
             return uns[key]
+        log_recompute(key, reason)
     return None
 
 
@@ -76,30 +92,85 @@ def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
         )
 
 
-def compute_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
+COUNT_SAMPLE_VALUES = 1_000_000
+
+
+def _sample_values(X) -> np.ndarray:
+    """Values of the first cells (about ``COUNT_SAMPLE_VALUES`` of them), in memory."""
+    per_cell = max(
+        1, X.shape[1] if getattr(X, "nnz", None) is None else X.nnz // max(1, X.shape[0])
+    )
+    block = X[: max(1, min(X.shape[0], COUNT_SAMPLE_VALUES // per_cell))]
+    block = block.compute() if is_dask(block) else block
+    return np.asarray(block.data if sparse.issparse(block) else block)
+
+
+def warn_if_counts(expr: Expression) -> None:
+    """Warn, as scanpy does, when the values look like raw counts: fold changes assume
+    log1p-transformed values (an integer count of 200 gives an infinite one)."""
+    values = _sample_values(expr.X).ravel()
+    if values.size == 0 or np.signbit(values).any():
+        return
+    integers = values.dtype.kind in "iub" or not np.any(values % 1)
+    if integers and values.max(initial=0) > 1:
+        warnings.warn(
+            f"The values in {expr.where} look like raw counts (non-negative integers); "
+            "markers and log fold changes assume log-normalised values. Normalise and "
+            "log-transform first (sc.pp.normalize_total, then sc.pp.log1p), or choose "
+            "another source.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def checked_log1p(uns: Mapping):
+    """``adata.uns["log1p"]`` as scanpy reads it: a mapping (its ``base``), or None."""
+    log1p = uns.get("log1p")
+    if log1p is None or isinstance(log1p, Mapping):
+        return log1p
+    raise ValueError(
+        f"adata.uns['log1p'] is {log1p!r} (a {type(log1p).__name__}); scanpy stores a "
+        "mapping such as {'base': None} there (None: natural log). Fix it, e.g. "
+        "adata.uns['log1p'] = {'base': None}, or delete it."
+    )
+
+
+def compute_ranking(
+    expr: Expression, cat: pd.Categorical, request: Mapping, log1p, fingerprint=None
+) -> dict:
     """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
 
     The user's AnnData is never touched. All genes are ranked, so that the
     duplicate policies can refill groups from further down. The t-tests are
     computed from one-pass statistics (same results as scanpy, see ``_ttest``).
     """
-    import scanpy as sc
-
+    if request["method"] != "logreg":
+        warn_if_counts(expr)
     if request["method"] in ("t-test", "t-test_overestim_var"):
         from ._ttest import ttest_ranking  # checks NaN and inf from its own sums
 
         codes = group_codes(cat, list(request["groups"]))
-        return ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
-    refuse_nonfinite(expr, nonfinite_genes(expr))
+        result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
+    else:
+        result = _scanpy_ranking(expr, cat, request, log1p)
+    if fingerprint is not None:
+        result["params"][FINGERPRINT] = dict(fingerprint)
+    return result
+
+
+def _scanpy_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
+    """scanpy's wilcoxon or logreg on a private copy (scanpy modifies its input)."""
+    import scanpy as sc
+
+    X = private_copy(expr.X, expr.where)
+    refuse_nonfinite(expr, nonfinite_genes(replace(expr, X=X)))
 
     groupby = request["groupby"]
     labels = pd.Categorical(
         np.asarray(cat.astype(str)), categories=[str(c) for c in cat.categories]
     )
     obs = pd.DataFrame({groupby: labels}, index=pd.RangeIndex(len(labels)).astype(str))
-    tmp = ad.AnnData(
-        X=_in_memory(expr.X), obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str))
-    )
+    tmp = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str)))
     if log1p is not None:
         tmp.uns["log1p"] = dict(log1p)
     sc.tl.rank_genes_groups(
@@ -139,17 +210,6 @@ def _binary_logreg(result: Mapping, groups: list[str]) -> dict:
         "names": pd.DataFrame({first: names[::-1], second: names}).to_records(index=False),
         "scores": pd.DataFrame({first: -scores[::-1], second: scores}).to_records(index=False),
     }
-
-
-def _in_memory(X):
-    """scanpy ranks genes in memory only: a backed matrix is read (sparse stays sparse)."""
-    if hasattr(X, "to_memory"):
-        return X.to_memory()
-    if type(X).__module__.split(".")[0] == "dask":
-        return X.compute()
-    if type(X).__module__.startswith("h5py"):
-        return X[...]
-    return X
 
 
 def store_result(uns: MutableMapping, key_added: str, result: dict) -> None:
