@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from conftest import fingerprint
+from scipy import sparse
 
 import sc_heatmaps as sch
 
@@ -14,6 +15,11 @@ GENES = ["G00", "G04", "G08"]
 CALLS = {
     "tl.top_markers": lambda a: sch.tl.top_markers(a, "cluster", n_genes=2),
     "tl.top_markers(first)": lambda a: sch.tl.top_markers(a, "cluster", duplicates="first"),
+    "tl.top_markers(wilcoxon)": lambda a: sch.tl.top_markers(a, "cluster", method="wilcoxon"),
+    "tl.top_markers(logreg)": lambda a: sch.tl.top_markers(a, "cluster", method="logreg"),
+    "tl.top_markers(overestim)": lambda a: sch.tl.top_markers(
+        a, "cluster", method="t-test_overestim_var"
+    ),
     "get.marker_genes": lambda a: sch.get.marker_genes(a, "cluster", n_genes=2),
     "get.grouped_expression": lambda a: sch.get.grouped_expression(
         a, GENES, ["dataset", "cluster"], scale="zscore", clusters="c0,c1", cluster_key="cluster"
@@ -86,6 +92,44 @@ def test_public_calls_do_not_modify_adata(synthetic, name, sparse_raw):
     CALLS[name](synthetic)
     assert fingerprint(synthetic) == before
     assert list(synthetic.uns["cluster_colors"]) == colors
+    plt.close("all")
+
+
+def _awkward(X) -> dict:
+    """The matrices anndata hands over that a careless reader changes or misreads."""
+    X = sparse.csr_matrix(X)
+    coo = X.tocoo()
+    rows = np.concatenate([coo.row, coo.row[::4]])
+    cols = np.concatenate([coo.col, coo.col[::4]])
+    data = np.concatenate([coo.data, np.zeros(len(coo.data[::4]), dtype=X.dtype)])
+    order = np.lexsort((cols, rows))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=X.shape[0]))])
+    # repeated entries (one of each pair a stored zero), int64 indptr with int32 indices
+    messy = sparse.csr_matrix(X.shape, dtype=X.dtype)
+    messy.data = data[order]
+    messy.indices = cols[order].astype(np.int32)
+    messy.indptr = indptr.astype(np.int64)
+    return {
+        "duplicates, stored zeros, mixed index dtypes": messy,
+        "csr_array": sparse.csr_array(X),
+        "csc_array": sparse.csc_array(X),
+    }
+
+
+@pytest.mark.parametrize("matrix", list(_awkward(sparse.csr_matrix((1, 1)))))
+@pytest.mark.parametrize("name", list(CALLS))
+def test_awkward_matrices_are_not_modified(synthetic, name, matrix):
+    synthetic.X = _awkward(synthetic.X)[matrix]
+    synthetic.obs["umis"] = np.arange(synthetic.n_obs, dtype=float)
+    before = fingerprint(synthetic)
+    X = synthetic.X
+    parts = [p.copy() for p in (X.data, X.indices, X.indptr)]
+    CALLS[name](synthetic)
+    assert fingerprint(synthetic) == before
+    assert synthetic.X is X
+    for old, new in zip(parts, (X.data, X.indices, X.indptr), strict=True):
+        assert old.dtype == new.dtype
+        np.testing.assert_array_equal(old, new)
     plt.close("all")
 
 
