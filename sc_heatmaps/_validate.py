@@ -136,7 +136,32 @@ def categorical_obs(obs: pd.DataFrame, key: str, what: str = "groupby") -> pd.Ca
             f"{what} {key!r} has {len(cat.categories)} distinct values; at most "
             f"{MAX_CATEGORIES} groups are supported. Is it really a categorical label?"
         )
+    check_unique_labels(cat.categories, key, what)
     return cat
+
+
+def check_unique_labels(categories: Iterable[object], key: str, what: str = "groupby") -> None:
+    """Refuse categories that display as the same label.
+
+    Every figure, table and colour shows a category as ``str(category)``, so
+    ``1`` (a number) and ``"1"`` (a string) in one column would become two
+    groups with one name. This is the one place that decides: such a column is
+    an error naming the colliding categories, raised before anything is computed.
+    """
+    by_label: dict[str, list[object]] = {}
+    for c in categories:
+        by_label.setdefault(str(c), []).append(c)
+    clashes = {label: cs for label, cs in by_label.items() if len(cs) > 1}
+    if not clashes:
+        return
+    label, cs = next(iter(clashes.items()))
+    names = " and ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in cs)
+    both = "both" if len(cs) == 2 else "all"
+    more = f" ({len(clashes)} labels collide in all)" if len(clashes) > 1 else ""
+    raise ValueError(
+        f"categories {names} of {what} {key!r} {both} display as {label!r}{more}; rename one, "
+        f"or merge them with adata.obs[{key!r}] = adata.obs[{key!r}].astype(str)."
+    )
 
 
 def _is_number(value: object) -> bool:
