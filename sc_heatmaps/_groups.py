@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,8 @@ import pandas as pd
 from ._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, format_choices
 
 LABEL_SEP = " / "
+# a "/" with a space or an edge on both sides could pass for LABEL_SEP once joined
+_SEP_LIKE = re.compile(r"(?:^| )/(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def select_categories(
             f"{what} {unknown!r} are not categories of {key!r}; valid {what} are "
             f"{format_choices(cat.categories, limit=50)}."
         )
-    return np.asarray(pd.Series(cat).isin([by_name[w] for w in wanted]))
+    # a new, writable array: under pandas 3 (copy-on-write) np.asarray of a pandas
+    # result is read-only, and callers combine masks in place
+    return pd.Series(cat).isin([by_name[w] for w in wanted]).to_numpy(dtype=bool, copy=True)
 
 
 def cluster_mask(obs: pd.DataFrame, keys: list[str], clusters, cluster_key) -> np.ndarray:
@@ -102,7 +107,7 @@ def labelled_cells(obs: pd.DataFrame, keys: dict[str, str | None]) -> np.ndarray
     mask = np.ones(len(obs), dtype=bool)
     for what, key in keys.items():
         if key is not None:
-            mask &= np.asarray(categorical_obs(obs, key, what).codes) >= 0
+            mask = mask & (np.asarray(categorical_obs(obs, key, what).codes) >= 0)
     return mask
 
 
@@ -116,7 +121,9 @@ def make_grouping(
     """Group cells by one or several obs keys, optionally keeping only some clusters.
 
     Groups follow the category order of each key, the first key outermost.
-    Combinations with no cells are left out.
+    Combinations with no cells are left out. A group's label is its category, or
+    with several keys the categories joined by ``LABEL_SEP``, a category that could
+    pass for the separator quoted (see :func:`label_part`): labels never collide.
     """
     keys = as_keys(groupby)
     if len(obs) == 0:
@@ -125,7 +132,7 @@ def make_grouping(
     mask = cluster_mask(obs, keys, clusters, cluster_key)
     codes_per_key = [np.asarray(c.codes) for c in cats]
     for codes in codes_per_key:
-        mask &= codes >= 0
+        mask = mask & (codes >= 0)
     if not mask.any():
         unlabelled = int(np.count_nonzero(np.logical_or.reduce([c < 0 for c in codes_per_key])))
         raise ValueError(
@@ -145,13 +152,40 @@ def make_grouping(
     return Grouping(keys=keys, codes=group_codes, meta=meta)
 
 
+def label_part(value: object) -> str:
+    """One key's share of a combined group label: ``str(value)``, quoted (``repr``)
+    when it could be mistaken for a separator or for a quoted part, so that labels
+    joined with ``LABEL_SEP`` never collide (``'x / y' / z`` and ``x / 'y / z'``)."""
+    text = str(value)
+    if _SEP_LIKE.search(text) or text[:1] in ("'", '"'):
+        return repr(text)
+    return text
+
+
+def _group_labels(meta: pd.DataFrame, keys: list[str]) -> pd.Index:
+    """Display label of every group: the category, or the parts joined by LABEL_SEP."""
+    if len(keys) == 1:
+        labels = [str(v) for v in meta[keys[0]]]
+    else:
+        parts = zip(*(meta[k] for k in keys), strict=True)
+        labels = [LABEL_SEP.join(label_part(v) for v in combo) for combo in parts]
+    index = pd.Index(labels, name="group")
+    if index.has_duplicates:  # not expected: categories are checked, parts are quoted
+        label = index[index.duplicated()][0]
+        combos = meta.loc[np.asarray(index == label), keys].astype(str).to_dict("records")
+        raise ValueError(
+            f"groups {combos!r} of {keys!r} all display as {label!r}; rename categories "
+            "so that their combinations differ."
+        )
+    return index
+
+
 def _group_meta(keys, cats, unravelled, counts) -> pd.DataFrame:
     columns = {
         k: pd.Categorical.from_codes(idx, categories=c.categories)
         for k, c, idx in zip(keys, cats, unravelled, strict=True)
     }
     meta = pd.DataFrame(columns)
-    labels = meta.astype(str).agg(LABEL_SEP.join, axis=1) if len(keys) > 1 else meta[keys[0]]
-    meta.index = pd.Index(labels.astype(str), name="group")
+    meta.index = _group_labels(meta, keys)
     meta["n_cells"] = np.asarray(counts, dtype=np.int64)
     return meta
