@@ -16,7 +16,7 @@ from .._sources import column_block, nan_genes, resolve_source
 from .._validate import categorical_obs, check_choice, check_number
 
 METHODS = ("pearson", "spearman")
-ALL = "all"
+ALL = "all"  # the display label of pooled rows; they are found by their flag, never by it
 STAT_COLUMNS = [
     "n",
     "r",
@@ -45,6 +45,10 @@ class DualExpression:
         used for ``r``, ``r`` and ``pval`` (Pearson or Spearman), the
         fractions of cells expressing x only, y only, both and neither (value
         above ``threshold``, over all ``n_total`` cells of the row).
+        ``all_groups`` is ``True`` on the rows that pool every colour group, and
+        with ``split_by`` ``all_panels`` is ``True`` on the row that pools every
+        panel. Select pooled rows by these flags, not by the label ``"all"``,
+        which a category may also have.
     """
 
     cells: pd.DataFrame
@@ -87,20 +91,21 @@ def _row(x, y, threshold: float, method: str, exclude_double_zero: bool) -> dict
     }
 
 
-def _panel_rows(cells: pd.DataFrame, panel: str, has_color: bool, opts) -> list[dict]:
+def _panel_rows(
+    cells: pd.DataFrame, panel: str, all_panels: bool, has_color: bool, opts
+) -> list[dict]:
+    """Rows of one panel: one per colour group, then the row pooling them all."""
+
+    def row(sub: pd.DataFrame, group: str, all_groups: bool) -> dict:
+        where = {"split": panel, "group": group, "all_panels": all_panels}
+        values = _row(sub["x"].to_numpy(), sub["y"].to_numpy(), *opts)
+        return {**where, "all_groups": all_groups, **values}
+
     rows = []
     if has_color:
         for group, sub in cells.groupby("color", observed=True, sort=True):
-            rows.append(
-                {
-                    "split": panel,
-                    "group": str(group),
-                    **_row(sub["x"].to_numpy(), sub["y"].to_numpy(), *opts),
-                }
-            )
-    rows.append(
-        {"split": panel, "group": ALL, **_row(cells["x"].to_numpy(), cells["y"].to_numpy(), *opts)}
-    )
+            rows.append(row(sub, str(group), False))
+    rows.append(row(cells, ALL, True))
     return rows
 
 
@@ -113,11 +118,11 @@ def co_expression_stats(
     rows = []
     if "split" in cells:
         for panel, sub in cells.groupby("split", observed=True, sort=True):
-            rows += _panel_rows(sub, str(panel), has_color, opts)
-    rows += _panel_rows(cells, ALL, has_color and "split" not in cells, opts)
+            rows += _panel_rows(sub, str(panel), False, has_color, opts)
+    rows += _panel_rows(cells, ALL, True, has_color and "split" not in cells, opts)
     frame = pd.DataFrame(rows)
     if "split" not in cells:
-        frame = frame.drop(columns="split")
+        frame = frame.drop(columns=["split", "all_panels"])
     return frame
 
 
@@ -181,7 +186,7 @@ def dual_expression(
     idx, _ = expr.gene_indices(genes)
     keys = [k for k in (color,) if k is not None]
     mask = cluster_mask(adata.obs, keys, clusters, cluster_key)
-    mask &= labelled_cells(adata.obs, {"color": color, "split_by": split_by})
+    mask = mask & labelled_cells(adata.obs, {"color": color, "split_by": split_by})
     if not mask.any():
         labels = " or ".join(repr(k) for k in (color, split_by) if k is not None)
         why = f" (cells without a {labels} label are left out)" if labels else ""

@@ -66,7 +66,8 @@ class ScatterPanels:
         cells = self.spec.cells
         if "split" not in cells:
             return [None]
-        with_stats = set(self.spec.stats["split"].astype(str))
+        stats = self.spec.stats
+        with_stats = set(stats.loc[~stats["all_panels"], "split"].astype(str))
         return [c for c in cells["split"].cat.categories if str(c) in with_stats]
 
     def _limits(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -212,8 +213,8 @@ class ScatterPanels:
 
     def _panel_stats(self, panel) -> pd.DataFrame:
         stats = self.spec.stats
-        if "split" in stats:
-            return stats[stats["split"] == str(panel)]
+        if "split" in stats:  # a panel may be named "all": the pooled row is the flagged one
+            return stats[~stats["all_panels"] & (stats["split"] == str(panel))]
         return stats
 
     def _decorate(self, ax, panel) -> None:
@@ -221,11 +222,11 @@ class ScatterPanels:
         ax.set_xlim(*self.limits[0])
         ax.set_ylim(*self.limits[1])
         stats = self._panel_stats(panel)
-        overall = stats[stats["group"] == "all"].iloc[0]
+        overall = stats[stats["all_groups"]].iloc[0]
         head = "all cells" if panel is None else str(panel)
         ax.set_title(f"{head}: {_fmt_r(overall)}", fontsize=9)
         xlabel = f"{s.gene_x}{s.axis_suffix}"
-        groups = stats[stats["group"] != "all"]
+        groups = stats[~stats["all_groups"]]
         if panel is not None and len(groups) > 1:
             xlabel += "\n" + "\n".join(
                 f"{g}: {_fmt_r(r)}"
@@ -241,7 +242,7 @@ class ScatterPanels:
         present = set(self.spec.cells["color"].astype(str))
         stats = self.spec.stats
         overall = stats if "split" not in stats else stats.iloc[0:0]
-        by_group = {r["group"]: r for r in overall.to_dict("records")}
+        by_group = {r["group"]: r for r in overall.to_dict("records") if not r["all_groups"]}
         handles = []
         for group in self.groups:
             if group not in present:
