@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._sources import resolve_source
 from .._validate import (
+    MAX_LISTED,
     ScHeatmapsKeyError,
     categorical_obs,
     check_choice,
@@ -21,6 +22,7 @@ from .._validate import (
 )
 
 METHODS = ("combat",)
+MISSING = ("raise", "drop")
 
 
 def integrate(
@@ -32,6 +34,7 @@ def integrate(
     key_added: str = "integrated",
     covariates: Sequence[str] | None = None,
     overwrite: bool = False,
+    missing: Literal["raise", "drop"] = "raise",
 ) -> None:
     """Fill ``adata.layers[key_added]`` with batch-corrected values.
 
@@ -55,6 +58,13 @@ def integrate(
         Obs keys of biological covariates to protect (e.g. the cluster key).
     overwrite
         Replace an existing layer of that name.
+    missing
+        What to do with genes holding NaN or inf in ``source`` (typically genes
+        that some datasets did not measure, after an outer ``ad.concat``);
+        ComBat cannot use them. ``"raise"`` (default): an error naming them.
+        ``"drop"``: correct the other genes and leave these genes out of the
+        correction: their columns of the layer are NaN, which every reader of
+        ``source="integrated"`` refuses by name.
 
     Examples
     --------
@@ -65,6 +75,7 @@ def integrate(
     True
     """
     check_choice("method", method, METHODS)
+    check_choice("missing", missing, MISSING)
     batches = categorical_obs(adata.obs, batch_key, "batch_key")
     covariates = list(covariates or [])
     for cov in covariates:
@@ -77,13 +88,12 @@ def integrate(
         raise ValueError(
             f"adata.layers[{key_added!r}] already exists; pass overwrite=True or another key_added."
         )
-    corrected = _combat(adata, batch_key, source, covariates)
+    corrected = _combat(adata, batch_key, source, covariates, missing)
     adata.layers[key_added] = corrected
 
 
-def _combat(adata, batch_key: str, source: str, covariates: list[str]) -> np.ndarray:
-    import scanpy as sc
-
+def _source_values(adata, source: str):
+    """The ``source`` values of ``adata.var_names`` as dense float64, and where they live."""
     expr = resolve_source(adata, source)
     idx = expr.var_names.get_indexer(adata.var_names)
     if (idx < 0).any():
@@ -95,10 +105,43 @@ def _combat(adata, batch_key: str, source: str, covariates: list[str]) -> np.nda
         )
     X = expr.X[:, idx]
     X = X.toarray() if hasattr(X, "toarray") else np.array(X)
+    return X.astype(np.float64), expr.where
+
+
+def _finite_genes(X: np.ndarray, genes: pd.Index, where: str, source: str, missing: str):
+    """Columns ComBat can use; genes with NaN or inf are an error, or left out with
+    ``missing="drop"``. ComBat on a NaN column makes every value of the result NaN."""
+    ok = np.isfinite(X).all(axis=0)
+    if ok.all():
+        return ok
+    bad = [str(g) for g in genes[~ok]]
+    listed = ", ".join(repr(g) for g in bad[:MAX_LISTED])
+    more = f", ... ({len(bad)} in all)" if len(bad) > MAX_LISTED else ""
+    what = f"{len(bad)} of {len(genes)} genes in {where} (source={source!r}) hold NaN or inf"
+    if missing == "raise" or ok.sum() == 0:
+        drop = (
+            " or pass missing='drop' to correct the other genes (these stay NaN),"
+            if ok.any()
+            else ""
+        )
+        raise ValueError(
+            f"{what}: {listed}{more}. ComBat cannot correct them. This is typical after an "
+            "outer ad.concat of datasets that measured different genes. Keep the genes every "
+            f"batch measured (ad.concat(..., join='inner') or a subset of var_names),{drop} "
+            "then integrate again."
+        )
+    return ok
+
+
+def _combat(adata, batch_key: str, source: str, covariates: list[str], missing: str):
+    import scanpy as sc
+
+    X, where = _source_values(adata, source)
+    ok = _finite_genes(X, adata.var_names, where, source, missing)
     obs = pd.concat(
         [adata.obs[[batch_key]].copy(), _covariate_columns(adata.obs, covariates)], axis=1
     )
-    tmp = ad.AnnData(X=X.astype(np.float64), obs=obs)
+    tmp = ad.AnnData(X=X[:, ok], obs=obs)
     extra = [c for c in obs.columns if c != batch_key] or None
     # scanpy prints a note and divides by zero for genes that are constant in
     # every cell; ComBat leaves those genes as they are, so that noise is dropped.
@@ -112,7 +155,9 @@ def _combat(adata, batch_key: str, source: str, covariates: list[str]) -> np.nda
             "they are confounded (e.g. a category found in a single batch). Drop or merge "
             "those covariates."
         ) from err
-    return np.asarray(corrected, dtype=np.float32)
+    out = np.full(X.shape, np.nan, dtype=np.float32)
+    out[:, ok] = np.asarray(corrected, dtype=np.float32)
+    return out
 
 
 def _covariate_columns(obs: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
