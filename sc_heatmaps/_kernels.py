@@ -42,12 +42,12 @@ def _sparse_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: 
     return sums.reshape(shape), sum_sq.reshape(shape), n_pos.reshape(shape)
 
 
-def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = False):
+def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = True):
     """Per-group sums, sums of squares and counts above zero of a chunk of cells.
 
-    ``codes`` gives each cell's group (-1: none). Values are summed in float64;
-    squares are taken in the stored dtype first (float64 for CSC), exactly as
-    scanpy's mean/variance do for each layout.
+    ``codes`` gives each cell's group (-1: none). Values are summed in float64, and
+    squared in float64 unless ``square_in_float64=False`` (then in the stored dtype,
+    as scanpy < 1.12 does, except for integers and float16).
     """
     if sparse.issparse(block):
         return _sparse_moments(block, codes, n_groups, square_in_float64)
