@@ -7,11 +7,134 @@ float32 data unless ``square_in_float64``), as scanpy's own kernels do.
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+
 import numba
 import numpy as np
+from numba.core import config as numba_config
+
+log = logging.getLogger(__name__)
 
 
-@numba.njit(cache=True, nogil=True)
+def _private_cache_dir() -> str | None:
+    """A cache directory in the temp dir that only this user can write, or ``None``.
+
+    For when numba finds no writable cache directory of its own (``NUMBA_CACHE_DIR``,
+    the package's ``__pycache__``, the user cache dir under ``$XDG_CACHE_HOME`` or
+    ``~/.cache``), as in a root-installed environment run as another user. The
+    directory is refused unless it belongs to us and nobody else can write to it,
+    since numba loads machine code from it.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    name = f"sc_heatmaps-numba-{'user' if uid is None else uid}"
+    path = os.path.join(tempfile.gettempdir(), name)
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.lstat(path)  # a symlink is not followed, and refused
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        if uid is not None and info.st_uid != uid:
+            return None
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return None
+    return path
+
+
+def _locator(name: str):
+    """numba's cache locator class ``name`` (older numba spells it with a leading ``_``)."""
+    from numba.core import caching
+
+    return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+
+def _probe() -> None:
+    """Stands for any function when numba's cache locators are asked for a directory."""
+
+
+def numba_can_cache_anywhere() -> bool:
+    """Whether numba can cache a function of any installed package.
+
+    True when ``NUMBA_CACHE_DIR`` or numba's user-wide cache directory is writable,
+    as numba itself checks them. A package's own ``__pycache__`` is not enough:
+    scanpy's may be read-only where ours is not.
+    """
+    for name in ("UserProvidedCacheLocator", "UserWideCacheLocator"):
+        cls = _locator(name)
+        if cls is None:  # a numba we do not know: leave it to numba
+            return True
+        if cls.from_function(_probe, __file__) is not None:
+            return True
+    return False
+
+
+def use_private_cache_dir_if_needed() -> str | None:
+    """In a process we own (the command line): give numba a writable cache directory.
+
+    When numba can cache nowhere, every ``cache=True`` function of every package
+    (scanpy's included) fails to import. Then ``NUMBA_CACHE_DIR`` is set, for this
+    process and its children, to a private directory in the temp dir. Returns that
+    directory, or ``None`` when nothing was changed. Library code never calls this:
+    it does not change a user's environment.
+    """
+    if numba_can_cache_anywhere():
+        return None
+    path = _private_cache_dir()
+    if path is not None:
+        os.environ["NUMBA_CACHE_DIR"] = path
+        numba_config.CACHE_DIR = path
+    return path
+
+
+@contextmanager
+def _numba_cache_dir(path: str):
+    """Point numba's ``NUMBA_CACHE_DIR`` locator at ``path`` while decorating only.
+
+    A locator keeps the path it was made with, so other libraries' functions keep
+    numba's usual places.
+    """
+    saved = numba_config.CACHE_DIR
+    numba_config.CACHE_DIR = path
+    try:
+        yield
+    finally:
+        numba_config.CACHE_DIR = saved
+
+
+def _njit(**options):
+    """``numba.njit(cache=True, ...)`` that falls back cleanly when nothing is writable.
+
+    numba raises ``RuntimeError: cannot cache function ...: no locator available`` when
+    it can write none of its cache directories. Then a private directory in the temp
+    dir is tried, and failing that the function is compiled in memory for this
+    process only. The compiled code is the same in every case.
+    """
+
+    def decorate(func):
+        try:
+            return numba.njit(cache=True, **options)(func)
+        except RuntimeError as err:  # no writable cache directory
+            reason = err
+        path = _private_cache_dir()
+        if path is not None:
+            try:
+                with _numba_cache_dir(path):
+                    jitted = numba.njit(cache=True, **options)(func)
+                log.debug("numba cache of %s: %s (%s)", func.__name__, path, reason)
+                return jitted
+            except RuntimeError:
+                pass
+        log.debug("numba cache of %s disabled: %s", func.__name__, reason)
+        return numba.njit(cache=False, **options)(func)
+
+    return decorate
+
+
+@_njit(nogil=True)
 def _csr_group_moments(data, indices, indptr, codes, n_groups, n_genes, square_in_float64):
     sums = np.zeros((n_groups, n_genes))
     sum_sq = np.zeros((n_groups, n_genes))
@@ -47,7 +170,7 @@ def csr_group_moments(block, codes: np.ndarray, n_groups: int, square_in_float64
     )
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@_njit(nogil=True, parallel=True)
 def _csr_binned_columns(data, indices, indptr, slot, column, weight, n_columns, n_slots, n_chunks):
     n_rows = len(indptr) - 1
     parts = np.zeros((n_chunks, n_columns, n_slots))

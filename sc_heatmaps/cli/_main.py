@@ -1,7 +1,8 @@
 """The ``sc-heatmaps`` command: argument parsing and dispatch only.
 
-Exit codes: 0 on success, 2 on usage errors, 1 on data errors. Messages go to
-stderr; a traceback is shown only with ``--verbose``.
+Exit codes: 0 on success, 2 on usage errors (numbers are finite and in range), 1 on
+data errors and on any other exception, 130 when interrupted. Messages go to stderr;
+a traceback is shown only with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -58,12 +59,25 @@ def _input(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cluster-key", help="obs key of the clusters")
 
 
+def _dpi(p: argparse.ArgumentParser) -> None:
+    low, high = _args.DPI_RANGE
+    p.add_argument(
+        "--dpi",
+        type=_args.dpi,
+        default=300.0,
+        help=f"resolution in dots per inch, {low:g} to {high:g} (default 300)",
+    )
+
+
 def _figure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "-o", "--output", help="output file name without extension (default: a timestamp)"
+        "-o",
+        "--output",
+        help="output file name (default: a timestamp); an extension such as .pdf sets the "
+        "format, other extensions are refused",
     )
     p.add_argument("--format", type=_args.formats, help="formats, e.g. pdf,png (default png)")
-    p.add_argument("--dpi", type=_args.positive, default=300.0, help="resolution (default 300)")
+    _dpi(p)
     p.add_argument("-t", "--title", help="figure title")
 
 
@@ -103,20 +117,27 @@ def _heatmap_args(p: argparse.ArgumentParser) -> None:
         "--kwargs",
         help='drawing options, e.g. "center:1;vmin:0"; keys: ' + ", ".join(sorted(_args.KWARGS)),
     )
+    p.add_argument(
+        "--missing",
+        default="raise",
+        choices=["raise", "drop"],
+        help="genes of -y absent from --source: stop with an error (raise, the default) "
+        "or leave them out (drop; they are listed in the .json sidecar)",
+    )
     p.add_argument("--cluster-rows", action="store_true", help="cluster the rows")
     p.add_argument("--cluster-cols", action="store_true", help="cluster the columns")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sc-heatmaps",
-        description="Grouped heatmaps, dual-expression and correlation plots for "
-        "multi-dataset single-cell AnnData (.h5ad).",
-        epilog="Run 'sc-heatmaps COMMAND --help' for the options and an example.",
-    )
-    parser.add_argument("--verbose", action="store_true", help="show progress and tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("sc-heatmaps")
+    except PackageNotFoundError:
+        return "(version unknown: the package is not installed)"
+
+
+def _markers(sub) -> None:
     p = _sub(sub, "markers", "top marker genes per group, as a TSV table", _commands.run_markers)
     p.add_argument("-i", "--input", type=Path, required=True, help="input .h5ad file")
     p.add_argument("-s", "--subset", help='cells to keep, e.g. "dataset:ctrl,stim"')
@@ -132,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clusters", type=_args.names, help="restrict to these groups")
     p.add_argument("-o", "--output", help="output .tsv (default: a timestamp)")
 
+
+def _heatmaps(sub) -> None:
     p = _sub(
         sub,
         "heatmap",
@@ -150,9 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input(p)
     _heatmap_args(p)
-    p.add_argument("-o", "--output", help="output file name without extension")
+    p.add_argument("-o", "--output", help="output .html file (default: a timestamp)")
     p.add_argument("-t", "--title", help="title")
 
+
+def _dual(sub) -> None:
     p = _sub(sub, "dual", "dual-expression scatter: two genes, every cell", _commands.run_dual)
     _input(p)
     p.add_argument("--genes", type=_args.names, required=True, help="two genes: X,Y")
@@ -160,9 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-by", help="one panel per category of this obs key")
     p.add_argument("--method", default="pearson", choices=["pearson", "spearman"])
     p.add_argument("--exclude-double-zero", action="store_true")
-    p.add_argument("--jitter", type=float, default=0.0)
+    p.add_argument(
+        "--jitter",
+        type=_args.jitter,
+        default=0.0,
+        help="random offset added to the drawn points only, in data units (default 0)",
+    )
     _figure(p)
 
+
+def _correlation(sub) -> None:
     p = _sub(
         sub,
         "correlation",
@@ -175,11 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cols", default="genes", help="genes, obs, or a comma list")
     p.add_argument("--obs-keys", type=_args.names, help="numeric obs columns for 'obs'")
     p.add_argument("--method", default="pearson", choices=["pearson", "spearman"])
-    p.add_argument("--min-nonzero", type=int, default=10)
+    p.add_argument("--min-nonzero", type=_args.non_negative_int, default=10)
     p.add_argument("--groupby", help="one matrix per group (or pseudobulk groups)")
     p.add_argument("--level", default="cells", choices=["cells", "pseudobulk"])
     _figure(p)
 
+
+def _demo(sub) -> None:
     p = _sub(sub, "demo", "run the main job on the bundled (simulated) example", _commands.run_demo)
     p.add_argument(
         "--out",
@@ -187,13 +221,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("sc_heatmaps_demo"),
         help="output directory (created if needed; default: %(default)s)",
     )
-    p.add_argument("--dpi", type=_args.positive, default=300.0, help="resolution (default 300)")
+    _dpi(p)
     p.add_argument(
         "--format",
         type=_args.formats,
         default=["png", "pdf", "svg", "tiff", "jpg"],
         help="comma-separated formats (default: png,pdf,svg,tiff,jpg)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sc-heatmaps",
+        description="Grouped heatmaps, dual-expression and correlation plots for "
+        "multi-dataset single-cell AnnData (.h5ad).",
+        epilog="Run 'sc-heatmaps COMMAND --help' for the options and an example.",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show progress and tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_markers, _heatmaps, _dual, _correlation, _demo):
+        add(sub)
     return parser
 
 
@@ -204,23 +252,63 @@ def _list_arg(args: argparse.Namespace) -> None:
             setattr(args, name, _args.names(value))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits with 2 on usage errors
-    _list_arg(args)
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; an unexpected error while parsing is a usage error (exit 2)."""
     try:
-        written = args.func(args)
+        args = parser.parse_args(argv)  # exits with 2 on usage errors
+        _list_arg(args)
+    except Exception as err:
+        if "--verbose" in (sys.argv[1:] if argv is None else argv):
+            traceback.print_exc()
+        parser.error(_one_line(err))
+    return args
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _unexpected(err: Exception) -> str:
+    """The message of an exception the commands do not expect: one line, and what to do."""
+    if isinstance(err, RuntimeError) and "no locator available" in str(err):
+        return (
+            f"{_one_line(err)}. numba can write none of its cache directories; set the "
+            "environment variable NUMBA_CACHE_DIR to a writable directory"
+        )
+    return f"{_one_line(err)} (run again with --verbose for the traceback)"
+
+
+def _run(args: argparse.Namespace) -> list[Path]:
+    from .._numba_kernels import use_private_cache_dir_if_needed
+
+    use_private_cache_dir_if_needed()  # before scanpy defines its cached functions
+    return args.func(args)
+
+
+def _fail(args: argparse.Namespace, message, code: int) -> int:
+    if args.verbose:
+        traceback.print_exc()
+    message = str(message)
+    if hasattr(args, "missing"):  # the API's advice, in the words of this command line
+        message = message.replace("missing='drop'", "--missing drop")
+    print(f"sc-heatmaps {args.command}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(build_parser(), argv)
+    try:
+        written = _run(args)
     except _args.UsageError as err:
-        if args.verbose:
-            traceback.print_exc()
-        print(f"sc-heatmaps {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(args, err, 2)
     except (KeyError, ValueError, TypeError, OSError) as err:
-        if args.verbose:
-            traceback.print_exc()
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"sc-heatmaps {args.command}: error: {message}", file=sys.stderr)
-        return 1
+        return _fail(args, message, 1)
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", 130)
+    except Exception as err:  # never a traceback without --verbose
+        return _fail(args, _unexpected(err), 1)
     for path in written:
         print(path)
     return 0
