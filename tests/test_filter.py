@@ -100,3 +100,23 @@ def test_filter_removing_everything_is_an_error():
         filter_matrix(FRAME, "row any > 100")
     with pytest.raises(ValueError, match="removes every col"):
         filter_matrix(FRAME, "col all < -1")
+
+
+def _nested(depth: int, inner: str = "row any >= 1.5") -> str:
+    return "(" * depth + inner + ")" * depth
+
+
+def test_nesting_is_limited_with_a_clear_error():
+    # 400 levels used to exhaust Python's stack (RecursionError) in the parser
+    for depth in (33, 400, 5000):
+        with pytest.raises(FilterSyntaxError, match="parentheses are nested more than 32 deep"):
+            parse_filter(_nested(depth))
+        with pytest.raises(FilterSyntaxError, match="nested more than 32 deep") as err:
+            filter_matrix(FRAME, _nested(depth))
+        assert err.value.column == 33  # the caret sits at the first parenthesis too many
+
+
+def test_nesting_up_to_the_limit_means_the_same():
+    flat = filter_matrix(FRAME, "row any >= 1.5 AND row all > 0.1")
+    deep = filter_matrix(FRAME, _nested(16, _nested(16) + " AND row all > 0.1"))  # 32 deep
+    assert deep.equals(flat)

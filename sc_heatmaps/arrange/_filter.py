@@ -11,7 +11,8 @@ Grammar (keywords are case-insensitive)::
 ``AND`` binds tighter than ``OR``. A ``row`` criterion keeps the rows for which
 any (or all) of their values satisfy the comparison; a ``col`` criterion does
 the same for columns. Row and column criteria may not be mixed with ``OR``
-in one filter: ``row ... OR col ...`` has no single meaning.
+in one filter: ``row ... OR col ...`` has no single meaning. Parentheses may
+be nested up to ``MAX_DEPTH`` deep, so that no filter can exhaust Python's stack.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+MAX_DEPTH = 32  # nested parentheses; each level takes three frames of the parser
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "=": np.isclose}
 _TOKEN = re.compile(r"\s*(?:(?P<op>>=|<=|>|<|=)|(?P<paren>[()])|(?P<word>[^\s()<>=]+))")
 
@@ -73,6 +75,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 class _Parser:
     def __init__(self, text: str):
         self.text, self.tokens, self.i = text, _tokens(text), 0
+        self.depth = 0
 
     def _peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "", len(self.text) + 1)
@@ -112,14 +115,24 @@ class _Parser:
     def _primary(self):
         kind, value, _ = self._peek()
         if kind == "paren" and value == "(":
-            self.i += 1
-            tree = self._or()
-            kind, value, _ = self._peek()
-            if not (kind == "paren" and value == ")"):
-                self._fail("')'")
-            self.i += 1
-            return tree
+            return self._group()
         return self._criterion()
+
+    def _group(self):
+        """``"(" expr ")"``, at most ``MAX_DEPTH`` deep."""
+        if self.depth == MAX_DEPTH:
+            raise FilterSyntaxError(
+                f"parentheses are nested more than {MAX_DEPTH} deep", self.text, self._peek()[2]
+            )
+        self.depth += 1
+        self.i += 1
+        tree = self._or()
+        kind, value, _ = self._peek()
+        if not (kind == "paren" and value == ")"):
+            self._fail("')'")
+        self.i += 1
+        self.depth -= 1
+        return tree
 
     def _criterion(self) -> Criterion:
         axis = self._keyword("row", "col") or self._fail("'row' or 'col'")
