@@ -218,7 +218,10 @@ def test_default_output_is_a_timestamp(tmp_path):
         ),
         (["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "-p", "mean"], "-p/--operation"),
         (["dual", "-i", EXAMPLE, "--genes", "ISG15"], "exactly two genes"),
-        (["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "--dpi", "0"], "positive"),
+        (
+            ["heatmap", "-i", EXAMPLE, "-x", "dataset", "-y", "CD3E", "--dpi", "0"],
+            "give a resolution from 10 to 2400 dots per inch",
+        ),
         (["nosuchcommand"], "invalid choice"),
     ],
 )

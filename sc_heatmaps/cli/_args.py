@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from datetime import datetime
 from pathlib import Path
 
 FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
+DPI_RANGE = (10.0, 2400.0)  # dots per inch; the export also refuses canvases that are too big
+JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
+# what -o treats as a file extension: a dot, a letter, then up to four letters or digits
+# (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
 KWARGS = {  # --kwargs key -> (API parameter, parser)
-    "vmin": ("vmin", float),
-    "vmax": ("vmax", float),
-    "center": ("vcenter", float),
-    "vcenter": ("vcenter", float),
+    "vmin": ("vmin", lambda v: _finite(v)),
+    "vmax": ("vmax", lambda v: _finite(v)),
+    "center": ("vcenter", lambda v: _finite(v)),
+    "vcenter": ("vcenter", lambda v: _finite(v)),
     "cmap": ("cmap", str),
     "labels": ("labels", str),
     "scale": ("scale", lambda v: None if v.lower() == "none" else v),
@@ -34,9 +41,25 @@ def _bool(text: str) -> bool:
     raise ValueError(f"{text!r} is not true or false")
 
 
+def _finite(text: str) -> float:
+    """A finite number; ``ValueError`` names the text otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
 def _figsize(text: str) -> tuple[float, float]:
-    w, h = text.lower().split("x")
-    return float(w), float(h)
+    parts = text.lower().split("x")
+    if len(parts) != 2:
+        raise ValueError(f"{text!r} is not WIDTHxHEIGHT in inches, e.g. 8x6")
+    w, h = (_finite(part) for part in parts)
+    if not (w > 0 and h > 0):
+        raise ValueError(f"{text!r}: the width and height must be positive")
+    return w, h
 
 
 def formats(text: str) -> list[str]:
@@ -50,11 +73,16 @@ def formats(text: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def positive(text: str) -> float:
+def number(text: str) -> float:
+    """A finite number (``inf`` and ``nan`` are refused)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        return _finite(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def positive(text: str) -> float:
+    value = number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return value
@@ -65,6 +93,34 @@ def positive_int(text: str) -> int:
     if value != int(value):
         raise argparse.ArgumentTypeError(f"{text!r} must be a whole number")
     return int(value)
+
+
+def non_negative_int(text: str) -> int:
+    value = number(text)
+    if value < 0 or value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number, 0 or more")
+    return int(value)
+
+
+def dpi(text: str) -> float:
+    """A resolution within ``DPI_RANGE``."""
+    value = number(text)
+    low, high = DPI_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range; give a resolution from {low:g} to {high:g} dots per inch"
+        )
+    return value
+
+
+def jitter(text: str) -> float:
+    """A jitter from 0 to ``JITTER_MAX`` (data units)."""
+    value = number(text)
+    if not 0 <= value <= JITTER_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range; give a jitter from 0 to {JITTER_MAX:g}"
+        )
+    return value
 
 
 def names(text: str) -> list[str]:
@@ -114,10 +170,15 @@ def genes(text: str | None) -> tuple[list[str] | None, int | None]:
     if text is None:
         return None, None
     if text == "markers" or text.startswith("markers:"):
-        count = text.partition(":")[2]
-        if count and not count.isdigit():
-            raise UsageError(f"-y {text!r}: use markers or markers:N with a whole number N")
-        return None, int(count) if count else None
+        if text == "markers":
+            return None, None
+        count = text.partition(":")[2].strip()
+        if not re.fullmatch(r"[0-9]+", count) or int(count) < 1:
+            raise UsageError(
+                f"-y {text!r}: use markers, or markers:N with a whole number N of 1 or more "
+                "(markers per cluster)"
+            )
+        return None, int(count)
     path = Path(text)
     if path.is_file():
         lines = [ln.strip() for ln in path.read_text().splitlines()]
@@ -128,15 +189,57 @@ def genes(text: str | None) -> tuple[list[str] | None, int | None]:
     return names(text), None
 
 
-def output_stem(text: str | None) -> tuple[Path, str | None]:
-    """-o without extension (a figure extension is taken as the format); default: a timestamp."""
+def _timestamp() -> Path:
+    return Path(datetime.now().strftime("sc_heatmaps_%Y%m%d-%H%M%S"))
+
+
+def _extension(path: Path) -> str | None:
+    """The file extension of ``path`` (lower case, no dot), or ``None`` if it has none."""
+    return path.suffix.lower()[1:] if _EXTENSION.fullmatch(path.suffix) else None
+
+
+def figure_output(text: str | None, fmts: list[str] | None) -> tuple[Path, list[str]]:
+    """-o and --format -> (file name without extension, formats).
+
+    An -o ending in a figure extension (``x.pdf``) sets the format; with --format as
+    well, that format must be among them. Any other extension (``x.gif``) is refused.
+    Without -o the name is a timestamp; without a format, png.
+    """
     if text is None:
-        return Path(datetime.now().strftime("sc_heatmaps_%Y%m%d-%H%M%S")), None
+        return _timestamp(), fmts or ["png"]
     path = Path(text)
-    ext = path.suffix.lower().lstrip(".")
-    if ext in FIGURE_FORMATS:
-        return path.with_suffix(""), ext
-    return path, None
+    ext = _extension(path)
+    if ext is None:
+        return path, fmts or ["png"]
+    if ext not in FIGURE_FORMATS:
+        raise UsageError(
+            f"-o {text!r}: .{ext} is not a figure format; end -o in one of "
+            f"{', '.join('.' + f for f in FIGURE_FORMATS)}, or leave the extension out "
+            "and choose formats with --format"
+        )
+    if fmts and ext not in fmts:
+        raise UsageError(
+            f"-o {text!r} asks for {ext} but --format asks for {','.join(fmts)}; "
+            "give the format once (-o without an extension, or no --format)"
+        )
+    return path.with_suffix(""), fmts or [ext]
+
+
+def single_output(text: str | None, suffixes: tuple[str, ...], what: str) -> Path:
+    """-o of a command that writes one file: kept when it ends in one of ``suffixes``,
+    given ``suffixes[0]`` when it has no extension; another extension is refused."""
+    if text is None:
+        path = _timestamp()
+        return path.with_name(path.name + suffixes[0])
+    path = Path(text)
+    if path.suffix.lower() in suffixes:
+        return path
+    if _extension(path) is not None:
+        raise UsageError(
+            f"-o {text!r}: this command writes {what}; end -o in "
+            f"{' or '.join(suffixes)}, or leave the extension out"
+        )
+    return path.with_name(path.name + suffixes[0])
 
 
 def filter_text(text: str) -> str:

@@ -43,6 +43,8 @@ def read(path: Path, *, backed: bool, subset: str | None = None):
 
     from ..get import select_cells
 
+    if path.is_dir():
+        raise IsADirectoryError(f"input {str(path)!r} is a directory, not an .h5ad file")
     if not path.is_file():
         raise FileNotFoundError(f"input file {str(path)!r} does not exist")
     adata = ad.read_h5ad(path, backed="r" if backed else None)
@@ -52,8 +54,7 @@ def read(path: Path, *, backed: bool, subset: str | None = None):
 
 
 def _figures(plot, args: argparse.Namespace) -> list[Path]:
-    stem, ext = _args.output_stem(args.output)
-    fmts = args.format or ([ext] if ext else ["png"])
+    stem, fmts = _args.figure_output(args.output, args.format)  # checked before reading
     if stem.parent != Path("."):
         stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
@@ -80,6 +81,7 @@ def run_markers(args: argparse.Namespace) -> list[Path]:
     from ..export import write_table
     from ..tl import top_markers
 
+    out = _args.single_output(args.output, (".tsv",), "a TSV table")
     with steps(2, args.verbose) as step:
         step("reading " + str(args.input))
         adata = read(args.input, backed=True, subset=args.subset)
@@ -93,9 +95,6 @@ def run_markers(args: argparse.Namespace) -> list[Path]:
             groups=args.clusters,
             duplicates=args.duplicates,
         )
-    out = Path(args.output) if args.output else _args.output_stem(None)[0].with_suffix(".tsv")
-    if out.suffix.lower() != ".tsv":
-        out = out.with_suffix(".tsv")
     if out.parent != Path("."):
         out.parent.mkdir(parents=True, exist_ok=True)
     return [write_table(table, out)]
@@ -116,6 +115,7 @@ def _heatmap_options(args: argparse.Namespace) -> dict:
         "title": args.title,
         "filter": args.filter,
         "stat": args.value,
+        "missing": args.missing,
         **(_args.kwargs(args.kwargs) if args.kwargs else {}),
     }
     if args.operation is not None:
@@ -154,6 +154,7 @@ def _obs_heatmap(adata, args: argparse.Namespace):
 def run_heatmap(args: argparse.Namespace) -> list[Path]:
     from ..pl import grouped_heatmap
 
+    _args.figure_output(args.output, args.format)  # a bad -o is refused before any work
     with steps(3, args.verbose) as step:
         step("reading " + str(args.input))
         adata = read(args.input, backed=True, subset=args.subset)
@@ -172,12 +173,12 @@ def run_interactive(args: argparse.Namespace) -> list[Path]:
 
     if args.operation is not None or args.value not in EXPRESSION_VALUES:
         raise _args.UsageError("interactive takes -v mean|median|fraction (no -p)")
+    out = _args.single_output(args.output, (".html", ".htm"), "an HTML page")
     adata = read(args.input, backed=True, subset=args.subset)
     opts = _heatmap_options(args)
-    stem, _ = _args.output_stem(args.output)
-    if stem.parent != Path("."):
-        stem.parent.mkdir(parents=True, exist_ok=True)
-    return [interactive_heatmap(adata, stem.with_name(stem.name + ".html"), **opts)]
+    if out.parent != Path("."):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    return [interactive_heatmap(adata, out, **opts)]
 
 
 def run_dual(args: argparse.Namespace) -> list[Path]:
@@ -185,6 +186,7 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
 
     if len(args.genes) != 2:
         raise _args.UsageError(f"--genes takes exactly two genes, got {args.genes}")
+    _args.figure_output(args.output, args.format)
     adata = read(args.input, backed=True, subset=args.subset)
     plot = dual_expression(
         adata,
@@ -206,6 +208,7 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
     from ..pl import correlation_heatmap
 
     genes, _ = _args.genes(args.y_variable)
+    _args.figure_output(args.output, args.format)
     adata = read(args.input, backed=True, subset=args.subset)
     plot = correlation_heatmap(
         adata,
