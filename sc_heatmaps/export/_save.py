@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .._limits import check_canvas
+from .._text import clean_figure_text
 from .._validate import check_positive, format_choices
 from ._atomic import write_all_or_nothing
 
@@ -116,11 +118,16 @@ def savefig(
     The format follows the extension: png, pdf, svg, tif/tiff, jpg/jpeg. PNG
     and TIFF carry the DPI, and their pixel size is the figure size times
     ``dpi``. In vector formats the heatmap body and the points are rasterised
-    at ``dpi`` while the text stays vector. For plots, ``<stem>.tsv`` (the
-    matrix drawn) and ``<stem>.json`` (parameters, genes, groups with their
-    cell counts, package versions) are written beside the figure. All files
-    are written to temporary files first and then renamed, so that a failure
-    leaves no partial file and keeps existing files intact.
+    at ``dpi`` while the text stays vector. A canvas over the pixel limits of
+    :mod:`sc_heatmaps._limits` is refused before it is allocated. Control
+    characters are removed from the figure's texts (see :mod:`sc_heatmaps._text`).
+    For plots, ``<stem>.tsv`` (the matrix drawn) and ``<stem>.json``
+    (parameters, genes, groups with their cell counts, package versions) are
+    written beside the figure. All files
+    are written to temporary files first and then renamed together, so that a
+    failure leaves no partial file and keeps existing files intact (see
+    :func:`sc_heatmaps.export._atomic.write_all_or_nothing`). New files follow
+    the umask; replaced files keep their mode.
 
     Returns
     -------
@@ -138,6 +145,8 @@ def savefig(
     check_positive("dpi", dpi)
     path, fmt = check_target(path)
     figure = plot_or_figure if isinstance(plot_or_figure, Figure) else plot_or_figure.figure
+    check_canvas(*figure.get_size_inches(), dpi)
+    clean_figure_text(figure)
     writers = [(path, _figure_writer(figure, fmt, dpi))]
     if sidecars and not isinstance(plot_or_figure, Figure):
         params = {

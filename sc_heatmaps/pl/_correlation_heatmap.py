@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._limits import check_figure_inches
+from .._text import clean_label, literal_text
 from .._validate import MAX_LISTED, check_choice
 from ..arrange import cluster_order, distance_order
 from ..get import correlation
@@ -99,11 +101,13 @@ def _panel(mat, name, first, last, spec) -> ma.Heatmap:
             size=0.4,
         )
     if spec["labels"] in ("all", "y") and last:
-        h.add_right(mp.Labels(list(map(str, mat.index)), fontsize=8), pad=0.04)
+        h.add_right(mp.Labels(list(map(clean_label, mat.index)), fontsize=8), pad=0.04)
     if spec["labels"] in ("all", "x"):
-        h.add_bottom(mp.Labels(list(map(str, mat.columns)), fontsize=8, rotation=90), pad=0.04)
+        h.add_bottom(
+            mp.Labels(list(map(clean_label, mat.columns)), fontsize=8, rotation=90), pad=0.04
+        )
     if name is not None:
-        h.add_title(top=name, fontsize=10, pad=0.05)
+        h.add_title(top=clean_label(name), fontsize=10, pad=0.05)
     return h
 
 
@@ -210,7 +214,18 @@ def correlation_heatmap(
     return plot
 
 
+def _check_size(mats: dict[str, pd.DataFrame]) -> None:
+    """Refuse panels over the size limit before drawing them."""
+    n_rows, n_cols = next(iter(mats.values())).shape
+    width = len(mats) * max(MIN_BODY, n_cols * CELL_H * 1.1)
+    what = f"{len(mats)} panel(s) of {n_rows:,} x {n_cols:,} variables"
+    advice = "correlate fewer genes (genes=, rows=, cols=) or fewer groups (groupby=, clusters=)"
+    check_figure_inches(width, max(MIN_BODY, n_rows * CELL_H), what, advice)
+
+
+@literal_text
 def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None):
+    _check_size(mats)
     names = list(mats)
     boards = []
     for i, name in enumerate(names):
@@ -225,7 +240,7 @@ def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None):
     board.render(figure=fig)
     if title:
         height = fig.get_size_inches()[1]
-        fig.text(0.5, 1 - 0.15 / height, title, ha="center", va="top", fontsize=12)
+        fig.text(0.5, 1 - 0.15 / height, clean_label(title), ha="center", va="top", fontsize=12)
     composite = len(boards) > 1
     board_names = [f"body:{None if names == ['all'] else n}" for n in names]
 

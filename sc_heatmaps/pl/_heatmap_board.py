@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._limits import check_figure_inches
+from .._text import clean_label, literal_text
 from .._validate import check_number
 from ._cmaps import resolve_cmap
 
@@ -89,7 +91,19 @@ class HeatmapBoard:
         title_w = _text_width(spec.title, TITLE_SIZE) + 0.2 if spec.title else 0.0
         width = spec.body_width if spec.body_width is not None else n_cols * CELL_W
         self.body = (max(MIN_BODY, width, title_w), max(MIN_BODY, n_rows * CELL_H))
+        self._check_size(n_rows, n_cols)
         self.cmap = resolve_cmap(spec.cmap)
+
+    def _check_size(self, n_rows: int, n_cols: int) -> None:
+        """Refuse a figure over the size limit before drawing; fit ``figsize`` from inside it."""
+        what = f"{n_rows:,} rows x {n_cols:,} columns"
+        if self.spec.figsize is None:
+            check_figure_inches(*self.body, what)
+            return
+        check_figure_inches(*self.spec.figsize, f"{what} with figsize={self.spec.figsize!r}")
+        self.body = tuple(
+            max(MIN_BODY, min(b, f)) for b, f in zip(self.body, self.spec.figsize, strict=True)
+        )
 
     def _build(self, width: float, height: float) -> ma.Heatmap:
         s = self.spec
@@ -99,7 +113,7 @@ class HeatmapBoard:
             vmin=s.vmin,
             vmax=s.vmax,
             center=s.vcenter,
-            label=s.cbar_label,
+            label=clean_label(s.cbar_label),
             width=width,
             height=height,
             rasterized=True,
@@ -110,7 +124,7 @@ class HeatmapBoard:
         self._add_labels(h)
         h.add_legends("right", pad=self._legend_pad(), stack_size=4)
         if s.title:
-            h.add_title(top=_wrap(s.title, width), pad=0.1, fontsize=TITLE_SIZE)
+            h.add_title(top=_wrap(clean_label(s.title), width), pad=0.1, fontsize=TITLE_SIZE)
         return h
 
     def _legend_pad(self) -> float:
@@ -126,9 +140,9 @@ class HeatmapBoard:
             if len(order) > 1:
                 h.group_rows(s.row_blocks, order=order, spacing=GAP)
             bar = mp.Colors(
-                s.row_blocks,
-                palette=s.row_palette,
-                label=s.row_block_name,
+                [clean_label(b) for b in s.row_blocks],
+                palette={clean_label(k): c for k, c in (s.row_palette or {}).items()},
+                label=clean_label(s.row_block_name),
                 label_loc="bottom",
                 label_props={"rotation": 90, "fontsize": 8},
             )
@@ -151,11 +165,16 @@ class HeatmapBoard:
             if len(order) > 1:
                 h.group_cols(split, order=order, spacing=GAP)
         for key in reversed(list(s.col_meta.columns)):
-            values = [str(v) for v in s.col_meta[key]]
+            values = [clean_label(v) for v in s.col_meta[key]]
             present = set(values)
-            palette = {c: col for c, col in s.col_palettes[key].items() if c in present}
+            palette = {clean_label(c): col for c, col in s.col_palettes[key].items()}
+            palette = {c: col for c, col in palette.items() if c in present}
             bar = mp.Colors(
-                values, palette=palette, label=key, label_loc="right", label_props={"fontsize": 8}
+                values,
+                palette=palette,
+                label=clean_label(key),
+                label_loc="right",
+                label_props={"fontsize": 8},
             )
             h.add_top(bar, size=BAR, pad=0.03, name=f"col_bar:{key}")
         if s.col_linkage is not None:
@@ -171,12 +190,13 @@ class HeatmapBoard:
     def _add_labels(self, h: ma.Heatmap) -> None:
         s = self.spec
         if s.labels in ("all", "y"):
-            genes = [str(g) for g in s.data.index.get_level_values(-1)]
+            genes = [clean_label(g) for g in s.data.index.get_level_values(-1)]
             h.add_right(mp.Labels(genes, fontsize=8), pad=0.04, name="row_labels")
         if s.labels in ("all", "x"):
-            cols = [str(c) for c in s.data.columns]
+            cols = [clean_label(c) for c in s.data.columns]
             h.add_bottom(mp.Labels(cols, fontsize=8, rotation=90), pad=0.04, name="col_labels")
 
+    @literal_text
     def plot(self) -> tuple:
         """Draw, with margins wide enough that titles and legends stay inside the figure.
 
@@ -257,7 +277,7 @@ def _text_width(text: str, fontsize: float) -> float:
 
     fig = Figure()
     canvas = FigureCanvasAgg(fig)
-    artist = fig.text(0, 0, text, fontsize=fontsize)
+    artist = fig.text(0, 0, clean_label(text), fontsize=fontsize, parse_math=False, usetex=False)
     return artist.get_window_extent(canvas.get_renderer()).width / fig.dpi
 
 

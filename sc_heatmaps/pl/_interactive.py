@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
+from .._text import clean_strings, html_text
 from ..arrange import cluster_order
 from ._cmaps import resolve_cmap
 from ._correlation_heatmap import CorrelationPlot
@@ -111,8 +112,10 @@ def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
 
 
 def _page(data: dict) -> str:
+    """The page: user strings cleaned here, escaped for plotly by ``esc`` in the script."""
     import plotly.offline
 
+    data = clean_strings(data)
     payload = (
         json.dumps(data, allow_nan=False)
         .replace("<", "\\u003c")
@@ -121,7 +124,7 @@ def _page(data: dict) -> str:
     )
     script = resources.files(__package__).joinpath("assets/interactive.js").read_text()
     options = "".join(f'<option value="{n}">top {n}</option>' for n in TOP_N)
-    title = html.escape(data["title"] or "sc_heatmaps interactive heatmap")
+    title = html_text(data["title"] or "sc_heatmaps interactive heatmap")
     return _TEMPLATE.format(
         title=title,
         plotly=plotly.offline.get_plotlyjs(),
@@ -141,7 +144,10 @@ def interactive_heatmap(
     and columns by drawn order, clustering, sum, variance or label, keeping the
     top N rows by sum or variance, category bars in the static figure's
     colours, search by row name, download of the current matrix as TSV, and
-    PNG/SVG snapshots. Labels are always shown as text, never run as HTML.
+    PNG/SVG snapshots. Labels are always shown as text, never run as HTML nor
+    read as plotly templates (``%{...}``), and control characters are removed
+    (see :mod:`sc_heatmaps._text`). The TSV download quotes fields that hold a
+    tab, a line break or a double quote, as pandas and spreadsheets expect.
 
     Parameters
     ----------

@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
+from .._text import literal_text
+
 PANEL_W, PANEL_H = 3.4, 3.2  # inches
 MAX_COLS = 4
 SINGLE = "#3b3b3b"
@@ -196,6 +198,7 @@ class ScatterPanels:
             extra.set_visible(False)
         return fig, grid.ravel()[:n]
 
+    @literal_text
     def plot(self, ax=None) -> tuple:
         fig, axes = self._layout(ax)
         modes = {}

@@ -1,5 +1,7 @@
 /* sc_heatmaps interactive heatmap: reorder, top-N, search, TSV download, snapshots.
-   Labels are only ever inserted as text (textContent) or escaped for plotly. */
+   Labels are only ever inserted as text (textContent) or escaped for plotly by esc(),
+   the one escape for every user string handed to plotly (ticks, titles, hover templates
+   and hover data). */
 (function () {
   "use strict";
   const D = JSON.parse(document.getElementById("sch-data").textContent);
@@ -7,7 +9,10 @@
   const $ = (id) => document.getElementById(id);
   const nR = D.rows.length, nC = D.cols.length;
   const range = (n) => Array.from({ length: n }, (_, i) => i);
-  const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // plotly reads "<tag>" and "&entity;" as markup and "%{name}" as a template; "&#37;" is
+  // shown as "%" without forming a template.
+  const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;").replace(/%/g, "&#37;");
   const rowSum = range(nR).map((i) => D.values[i].reduce((a, v) => a + (v === null ? 0 : v), 0));
   const variance = (arr) => {
     const v = arr.filter((x) => x !== null);
@@ -59,8 +64,8 @@
     const z = R.map((i) => C.map((j) => D.values[i][j]));
     const custom = R.map((i) => C.map((j) => [esc(D.rows[i]), esc(D.cols[j]),
       D.n_cells ? D.n_cells[j] : "", D.fraction ? D.fraction[i][j] : ""]));
-    let hover = D.row_title + ": %{customdata[0]}<br>" + D.col_title + ": %{customdata[1]}" +
-      "<br>" + D.value_name + ": %{z:.3f}";
+    let hover = esc(D.row_title) + ": %{customdata[0]}<br>" + esc(D.col_title) +
+      ": %{customdata[1]}<br>" + esc(D.value_name) + ": %{z:.3f}";
     if (D.n_cells) hover += "<br>n cells: %{customdata[2]}";
     if (D.fraction) hover += "<br>fraction expressing: %{customdata[3]:.2f}";
     const out = [{
@@ -76,7 +81,7 @@
         z: R.map((i) => [bar.codes[i] + 0.5]), x: [b], y: range(R.length),
         customdata: R.map((i) => [esc(bar.categories[bar.codes[i]])]),
         hovertemplate: esc(bar.name) + ": %{customdata}<extra></extra>",
-        colorscale: d.scale, zmin: 0, zmax: d.max, name: bar.name });
+        colorscale: d.scale, zmin: 0, zmax: d.max, name: esc(bar.name) });
     });
     D.col_bars.forEach((bar, b) => {
       const d = discrete(bar.colors);
@@ -84,7 +89,7 @@
         z: [C.map((j) => bar.codes[j] + 0.5)], x: range(C.length), y: [b],
         customdata: [C.map((j) => esc(bar.categories[bar.codes[j]]))],
         hovertemplate: esc(bar.name) + ": %{customdata}<extra></extra>",
-        colorscale: d.scale, zmin: 0, zmax: d.max, name: bar.name });
+        colorscale: d.scale, zmin: 0, zmax: d.max, name: esc(bar.name) });
     });
     return out;
   }
@@ -138,10 +143,18 @@
     Plotly.relayout(gd, { shapes: layout().shapes });
   }
 
+  // A field holding a tab, a line break or a double quote is quoted, quotes doubled
+  // (what pandas, R and spreadsheets read back).
+  const tsvField = (v) => {
+    const s = String(v);
+    return /[\t\n\r"]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  };
+
   function tsv() {
-    const head = [D.row_title].concat(state.cols.map((j) => D.cols[j])).join("\t");
-    const body = state.rows.map((i) => [D.rows[i]].concat(state.cols.map((j) =>
-      D.values[i][j] === null ? "" : String(D.values[i][j]))).join("\t"));
+    const line = (fields) => fields.map(tsvField).join("\t");
+    const head = line([D.row_title].concat(state.cols.map((j) => D.cols[j])));
+    const body = state.rows.map((i) => line([D.rows[i]].concat(state.cols.map((j) =>
+      D.values[i][j] === null ? "" : String(D.values[i][j])))));
     return [head].concat(body).join("\n") + "\n";
   }
   window.schTsv = tsv;
