@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.stats
 from conftest import fingerprint
@@ -145,3 +146,18 @@ def test_kang_isgs_correlate_in_stimulated_cells(kang):
     assert np.median(upper) > 0.2
     ctrl = res.matrices["ctrl"].loc[ISGS, ISGS].to_numpy()[np.triu_indices(len(ISGS), 1)]
     assert np.median(upper) > np.median(ctrl)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
+
+
+def test_a_group_named_all_keeps_its_panel_title(synthetic):
+    synthetic.obs["batch"] = pd.Categorical(["all"] * synthetic.n_obs)
+    res = sch.get.correlation(synthetic, genes=GENES, groupby="batch", min_nonzero=0)
+    assert not res.pooled
+    grouped = sch.pl.correlation_heatmap(synthetic, genes=GENES, groupby="batch", min_nonzero=0)
+    assert "all" in _texts(grouped.figure)
+    pooled = sch.pl.correlation_heatmap(synthetic, genes=GENES, min_nonzero=0)
+    assert sch.get.correlation(synthetic, genes=GENES, min_nonzero=0).pooled
+    assert "all" not in _texts(pooled.figure)

@@ -43,6 +43,10 @@ class CorrelationResult:
         Observations behind each matrix (cells, or pseudobulk groups).
     method, level
         The options used.
+    pooled
+        Whether there is one matrix of all observations (no ``groupby``, or pseudobulk
+        groups as observations) rather than one per group. A group may itself be named
+        ``"all"``: use this flag, never the name, to tell the two apart.
     """
 
     matrices: dict[str, pd.DataFrame]
@@ -50,6 +54,7 @@ class CorrelationResult:
     n: pd.Series
     method: str
     level: str
+    pooled: bool = False
 
     @property
     def matrix(self) -> pd.DataFrame:
@@ -255,7 +260,12 @@ def correlation(
         reasons += why
     dropped = pd.DataFrame(reasons, columns=["group", "variable", "reason"])
     return CorrelationResult(
-        matrices=matrices, dropped=dropped, n=pd.Series(n, name="n"), method=method, level=level
+        matrices=matrices,
+        dropped=dropped,
+        n=pd.Series(n, name="n"),
+        method=method,
+        level=level,
+        pooled=groupby is None or level == "pseudobulk",
     )
 
 

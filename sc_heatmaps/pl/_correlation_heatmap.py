@@ -190,7 +190,7 @@ def correlation_heatmap(
         "row_link": r_link,
         "col_link": c_link,
     }
-    figure, axes = _draw(mats, spec, title)
+    figure, axes = _draw(mats, spec, title, res.pooled)
     data = next(iter(mats.values())) if len(mats) == 1 else pd.concat(mats, names=["group"])
     params = {
         "function": "sc_heatmaps.pl.correlation_heatmap",
@@ -224,12 +224,12 @@ def _check_size(mats: dict[str, pd.DataFrame]) -> None:
 
 
 @literal_text
-def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None):
+def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None, pooled: bool):
     _check_size(mats)
     names = list(mats)
     boards = []
     for i, name in enumerate(names):
-        shown = None if names == ["all"] else f"{name}"
+        shown = None if pooled else f"{name}"
         boards.append(_panel(mats[name], shown, i == 0, i == len(names) - 1, spec))
     board = boards[0]
     for extra in boards[1:]:
@@ -242,7 +242,7 @@ def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None):
         height = fig.get_size_inches()[1]
         fig.text(0.5, 1 - 0.15 / height, clean_label(title), ha="center", va="top", fontsize=12)
     composite = len(boards) > 1
-    board_names = [f"body:{None if names == ['all'] else n}" for n in names]
+    board_names = [f"body:{None if pooled else n}" for n in names]
 
     def ax(i: int, ax_name: str):
         return board.get_ax(board_names[i], ax_name) if composite else board.get_ax(ax_name)
