@@ -612,7 +612,7 @@ CLI_CASES = {
     "unknown command": (["draw"], 2, r"invalid choice: 'draw' \(choose from 'markers'"),
     "input missing": (["heatmap", "-x", "dataset"], 2, r"-i/--input"),
     "format unknown": ([*HEATMAP, "--format", "gif"], 2, r"unknown format.*'gif'.*png"),
-    "dpi zero": ([*HEATMAP, "--dpi", "0"], 2, r"'0'.*positive"),
+    "dpi zero": ([*HEATMAP, "--dpi", "0"], 2, r"'0' is out of range.*10 to 2400"),
     "kwargs key": ([*HEATMAP, "--kwargs", "centre:1"], 2, r"'centre'.*accepted keys are center"),
     "markers n zero": (
         ["markers", "-i", EXAMPLE, "--groupby", "cluster", "-n", "0"],
