@@ -59,8 +59,15 @@ def top_markers(
 
     Markers come from :func:`scanpy.tl.rank_genes_groups` (each group against
     the rest). A result already in ``adata.uns[key]`` (or ``adata.uns[key_added]``)
-    for the same ``groupby``, ``method``, expression source and groups is
-    reused; otherwise the ranking is computed on the side. It is stored under
+    is reused only when it provably belongs to these cells and genes: same
+    ``groupby``, ``method``, expression source, groups and correction; it ranks
+    exactly the genes of the source; our fingerprint of the cells, their groups
+    and the genes matches (when it carries one); and the scores of a few of its
+    genes, recomputed on these cells, equal the stored ones. ``uns`` travels with
+    ``adata[mask].copy()``, so a ranking of other cells is common. Otherwise the
+    ranking is computed on the side and the reason is logged (logger
+    ``"sc_heatmaps"``, level INFO). Values that look like raw counts give
+    scanpy's warning. It is stored under
     ``adata.uns[key_added]`` only when ``key_added`` is given, and an existing
     entry is never overwritten.
 
