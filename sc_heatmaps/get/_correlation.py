@@ -22,6 +22,9 @@ from .._validate import (
 )
 
 METHODS = ("pearson", "spearman")
+# one wording for the statistic in every figure: the symbol, and the name with it
+SYMBOLS = {"pearson": "r", "spearman": "ρ"}
+LABELS = {"pearson": "Pearson r", "spearman": "Spearman ρ"}
 LEVELS = ("cells", "pseudobulk")
 N_DEFAULT_HVG = 50
 N_DEFAULT_MARKERS = 5
@@ -37,8 +40,9 @@ class CorrelationResult:
         One rows x cols correlation matrix per group of ``groupby`` (in
         category order), or a single one under ``"all"``.
     dropped
-        Variables left out, with the reason (``"constant"`` or
-        ``"fewer than min_nonzero non-zero ..."``) and the group concerned.
+        Variables left out, with the group concerned and the reason
+        (``"constant"``, ``"holds NaN or inf"`` or
+        ``"fewer than min_nonzero=10 non-zero cells (4)"``).
     n
         Observations behind each matrix (cells, or pseudobulk groups).
     method, level
@@ -137,8 +141,13 @@ def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[str]]:
     return values, genes + keys
 
 
-def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str):
-    nonzero = (values != 0).sum(axis=0)
+def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str, nonzero=None):
+    """Which columns of ``values`` to keep, and why the others are dropped.
+
+    ``nonzero`` counts the cells with a non-zero value of each variable; by default
+    the non-zero entries of ``values`` (whose rows are then cells).
+    """
+    nonzero = (values != 0).sum(axis=0) if nonzero is None else nonzero
     with np.errstate(invalid="ignore"):  # inf - inf: such a variable is dropped just below
         constant = np.ptp(values, axis=0) == 0 if len(values) else np.ones(len(names), bool)
     finite = np.isfinite(values).all(axis=0)
@@ -151,7 +160,7 @@ def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str):
             reasons.append((group, name, "constant"))
         elif nz < min_nonzero:
             reasons.append(
-                (group, name, f"fewer than min_nonzero={min_nonzero} non-zero values ({nz})")
+                (group, name, f"fewer than min_nonzero={min_nonzero} non-zero cells ({nz})")
             )
     return keep, reasons
 
@@ -163,8 +172,9 @@ def correlation_matrix(values: np.ndarray, method: str) -> np.ndarray:
     return np.atleast_2d(np.corrcoef(values, rowvar=False))
 
 
-def _one_matrix(values, names, row_names, col_names, method, min_nonzero, group):
-    keep, reasons = _usable(values, names, min_nonzero, group)
+def _one_matrix(part, names, row_names, col_names, method, min_nonzero, group):
+    values, nonzero = part
+    keep, reasons = _usable(values, names, min_nonzero, group, nonzero)
     kept = [n for n, k in zip(names, keep, strict=True) if k]
     corr = pd.DataFrame(correlation_matrix(values[:, keep], method), index=kept, columns=kept)
     rows = [r for r in row_names if r in corr.index]
@@ -172,17 +182,20 @@ def _one_matrix(values, names, row_names, col_names, method, min_nonzero, group)
     return corr.loc[rows, cols], reasons
 
 
-def _pseudobulk(adata, values, mask, groupby) -> np.ndarray:
-    """Mean of every variable per group of ``groupby`` (groups x variables)."""
+def _pseudobulk(adata, values, mask, groupby) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of every variable per group of ``groupby`` (groups x variables), and the
+    number of cells of these groups with a non-zero value of each variable."""
     grouping = make_grouping(adata.obs[mask], groupby)
+    labelled = grouping.codes >= 0
     G = sparse.csr_matrix(
         (
-            np.ones(int((grouping.codes >= 0).sum())),
-            (grouping.codes[grouping.codes >= 0], np.flatnonzero(grouping.codes >= 0)),
+            np.ones(int(labelled.sum())),
+            (grouping.codes[labelled], np.flatnonzero(labelled)),
         ),
         shape=(grouping.n_groups, len(grouping.codes)),
     )
-    return (G @ values) / grouping.meta["n_cells"].to_numpy()[:, None]
+    means = (G @ values) / grouping.meta["n_cells"].to_numpy()[:, None]
+    return means, (values[labelled] != 0).sum(axis=0)
 
 
 def correlation(
@@ -217,9 +230,13 @@ def correlation(
     method
         ``"pearson"`` or ``"spearman"``.
     min_nonzero
-        A variable needs at least this many non-zero observations (cells, or
-        groups at the pseudobulk level); constant variables and variables with
-        NaN are dropped as well. Dropped variables are listed in ``.dropped``.
+        A variable needs at least this many cells with a non-zero value: the
+        cells of the matrix's group at ``level="cells"``, the cells of all groups
+        at ``level="pseudobulk"`` (never the number of groups). A variable is
+        also dropped when it is constant (across cells, or across the group
+        means at the pseudobulk level) or holds NaN or inf. Dropped variables
+        are listed in ``.dropped``; with ``groupby`` at the cell level, a
+        variable is dropped from the matrix of that group only.
     groupby
         Categorical obs key. At ``level="cells"``: one matrix per group. At
         ``level="pseudobulk"``: correlate across the means of these groups.
@@ -256,7 +273,7 @@ def correlation(
     matrices, reasons, n = {}, [], {}
     for group, part in parts.items():
         mat, why = _one_matrix(part, names, row_names, col_names, method, min_nonzero, group)
-        matrices[group], n[group] = mat, len(part)
+        matrices[group], n[group] = mat, len(part[0])
         reasons += why
     dropped = pd.DataFrame(reasons, columns=["group", "variable", "reason"])
     return CorrelationResult(
@@ -269,10 +286,14 @@ def correlation(
     )
 
 
-def _split(adata, values, mask, groupby, level) -> dict[str, np.ndarray]:
+def _split(adata, values, mask, groupby, level) -> dict[str, tuple]:
+    """Observations x variables per matrix, with the non-zero cell counts for
+    ``min_nonzero`` (``None``: count the non-zero observations, which are cells)."""
     if groupby is None:
-        return {"all": values}
+        return {"all": (values, None)}
     if level == "pseudobulk":
         return {"all": _pseudobulk(adata, values, mask, groupby)}
     grouping = make_grouping(adata.obs[mask], groupby)  # an error when no cell has a label
-    return {str(label): values[grouping.codes == g] for g, label in enumerate(grouping.labels)}
+    return {
+        str(label): (values[grouping.codes == g], None) for g, label in enumerate(grouping.labels)
+    }
