@@ -51,6 +51,8 @@ class CorrelationResult:
         Whether there is one matrix of all observations (no ``groupby``, or pseudobulk
         groups as observations) rather than one per group. A group may itself be named
         ``"all"``: use this flag, never the name, to tell the two apart.
+    rows, cols
+        The variables asked for, in their order (the matrices hold those kept).
     """
 
     matrices: dict[str, pd.DataFrame]
@@ -59,6 +61,8 @@ class CorrelationResult:
     method: str
     level: str
     pooled: bool = False
+    rows: tuple[str, ...] = ()
+    cols: tuple[str, ...] = ()
 
     @property
     def matrix(self) -> pd.DataFrame:
@@ -283,6 +287,8 @@ def correlation(
         method=method,
         level=level,
         pooled=groupby is None or level == "pseudobulk",
+        rows=tuple(row_names),
+        cols=tuple(col_names),
     )
 
 

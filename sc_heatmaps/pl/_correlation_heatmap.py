@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,11 +17,14 @@ from .._text import clean_label, literal_text
 from .._validate import MAX_LISTED, check_choice
 from ..arrange import cluster_order, distance_order
 from ..get import correlation
+from ..get._correlation import LABELS
 from ._cmaps import resolve_cmap
 from ._heatmap_board import CELL_H, MIN_BODY, _linkage_arg
 from ._plot import Plot
 
-LABELS = ("all", "x", "y", "none")
+LABEL_CHOICES = ("all", "x", "y", "none")
+MISSING = "#b3b3b3"  # a variable dropped in a panel: grey, apart from white (r = 0)
+NOTE_SIZE = 7  # points
 
 
 class CorrelationPlot(Plot):
@@ -33,23 +37,60 @@ class CorrelationPlot(Plot):
     """
 
 
-def _common(matrices: dict[str, pd.DataFrame], dropped: pd.DataFrame) -> tuple[list, list]:
-    frames = list(matrices.values())
-    rows = [r for r in frames[0].index if all(r in f.index for f in frames)]
-    cols = [c for c in frames[0].columns if all(c in f.columns for f in frames)]
+def _kept(wanted, frames, axis: str) -> list:
+    """The variables kept in at least one panel, in the order asked for."""
+    seen = {name for frame in frames for name in getattr(frame, axis)}
+    order = list(wanted) or list(dict.fromkeys(n for f in frames for n in getattr(f, axis)))
+    return [name for name in order if name in seen]
+
+
+def _union(res) -> tuple[list, list]:
+    """Rows and columns of every panel: a variable kept in any panel is shown in all
+    of them, as NaN (a grey cell) in the panels that dropped it."""
+    frames = list(res.matrices.values())
+    rows, cols = _kept(res.rows, frames, "index"), _kept(res.cols, frames, "columns")
     if not rows or not cols:
+        dropped = res.dropped
         reasons = [
             f"{r.variable!r} in {r.group!r}: {r.reason}"
             for r in dropped.head(MAX_LISTED).itertuples(index=False)
         ]
         more = f"; ... ({len(dropped)} in all)" if len(dropped) > MAX_LISTED else ""
         raise ValueError(
-            "No variable is left in every panel after filtering ("
+            "No variable is left in any panel after filtering ("
             + "; ".join(reasons)
             + more
             + "); lower min_nonzero or choose other variables."
         )
     return rows, cols
+
+
+def _mean(mats: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean over the panels that kept each pair (0 where none did), for the order."""
+    stack = np.stack([m.to_numpy(dtype=np.float64) for m in mats.values()])
+    kept = np.isfinite(stack)
+    total = np.where(kept, stack, 0.0).sum(axis=0)
+    mean = total / np.maximum(kept.sum(axis=0), 1)
+    first = next(iter(mats.values()))
+    return pd.DataFrame(mean, index=first.index, columns=first.columns)
+
+
+def _short_reason(reason: str) -> str:
+    if reason.startswith("fewer than min_nonzero"):
+        return "sparse"
+    return "NaN/inf" if reason == "holds NaN or inf" else reason
+
+
+def dropped_note(dropped: pd.DataFrame, group: str, obs_keys) -> str | None:
+    """``"2 genes dropped: sparse"``: what a panel left out, and why, in a few words."""
+    rows = dropped[dropped["group"].astype(str) == str(group)]
+    if rows.empty:
+        return None
+    counts = rows["reason"].map(_short_reason).value_counts(sort=True)
+    n = len(rows)
+    noun = "variable" if rows["variable"].isin(set(obs_keys)).any() else "gene"
+    why = counts.index[0] if len(counts) == 1 else ", ".join(f"{k} {w}" for w, k in counts.items())
+    return f"{n} {noun}{'s' if n != 1 else ''} dropped: {why}"
 
 
 def _order(mean: pd.DataFrame, cluster: bool):
@@ -70,15 +111,22 @@ def _order(mean: pd.DataFrame, cluster: bool):
     )
 
 
+def _wrap(text: str, width: float) -> str:
+    """``text`` in lines that fit ``width`` inches at NOTE_SIZE points."""
+    per_line = max(8, int(width * 72 / (NOTE_SIZE * 0.6)))
+    return "\n".join(textwrap.wrap(text, per_line, break_on_hyphens=False))
+
+
 def _panel(mat, name, first, last, spec) -> ma.Heatmap:
     n_rows, n_cols = mat.shape
+    width = max(MIN_BODY, n_cols * CELL_H * 1.1)
     h = ma.Heatmap(
-        mat.to_numpy(),
+        mat.to_numpy(dtype=np.float64),
         cmap=spec["cmap"],
         vmin=spec["vmin"],
         vmax=spec["vmax"],
-        label=f"{spec['method']} r",
-        width=max(MIN_BODY, n_cols * CELL_H * 1.1),
+        label=LABELS[spec["method"]],
+        width=width,
         height=max(MIN_BODY, n_rows * CELL_H),
         rasterized=True,
         name=f"body:{name}",
@@ -108,6 +156,9 @@ def _panel(mat, name, first, last, spec) -> ma.Heatmap:
         )
     if name is not None:
         h.add_title(top=clean_label(name), fontsize=10, pad=0.05)
+    note = spec["notes"].get(name)
+    if note:
+        h.add_title(bottom=_wrap(note, width), fontsize=NOTE_SIZE, pad=0.05, color="0.3")
     return h
 
 
@@ -137,8 +188,12 @@ def correlation_heatmap(
     Takes the options of :func:`sc_heatmaps.get.correlation`. With ``groupby``
     (at the cell level) one panel is drawn per group, with one shared colour
     scale and one common row and column order (clustered on the mean matrix),
-    so that the panels can be compared. Variables missing from any panel are
-    left out of all of them (see ``plot.result.dropped``).
+    so that the panels can be compared. A variable dropped in one panel (too few
+    expressing cells there, or constant) is dropped there only: its row and
+    column are grey in that panel. Under each panel a short note says how many
+    variables it dropped and why (``"2 genes dropped: sparse"``); the full list
+    is ``plot.result.dropped``. The colour bar names the statistic
+    (``"Pearson r"`` or ``"Spearman ρ"``).
 
     Parameters
     ----------
@@ -161,7 +216,7 @@ def correlation_heatmap(
     >>> sorted(plot.axes["panels"])
     ['ctrl', 'stim_IFN', 'stim_LPS']
     """
-    check_choice("labels", labels, LABELS)
+    check_choice("labels", labels, LABEL_CHOICES)
     res = correlation(
         adata,
         rows=rows,
@@ -176,13 +231,14 @@ def correlation_heatmap(
         clusters=clusters,
         cluster_key=cluster_key,
     )
-    row_names, col_names = _common(res.matrices, res.dropped)
-    mats = {g: m.loc[row_names, col_names] for g, m in res.matrices.items()}
-    mean = sum(m.fillna(0.0) for m in mats.values()) / len(mats)
-    r_order, c_order, r_link, c_link = _order(mean, cluster)
+    row_names, col_names = _union(res)
+    mats = {g: m.reindex(index=row_names, columns=col_names) for g, m in res.matrices.items()}
+    r_order, c_order, r_link, c_link = _order(_mean(mats), cluster)
     mats = {g: m.iloc[r_order, c_order] for g, m in mats.items()}
+    notes = {g: dropped_note(res.dropped, g, adata.obs.columns) for g in mats}
     spec = {
-        "cmap": resolve_cmap(cmap),
+        "cmap": resolve_cmap(cmap).with_extremes(bad=MISSING),
+        "notes": {(None if res.pooled else g): note for g, note in notes.items()},
         "vmin": vmin,
         "vmax": vmax,
         "method": method,
