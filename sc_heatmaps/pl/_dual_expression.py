@@ -98,8 +98,9 @@ def dual_expression(
     split_by
         One panel per category of this key, with shared axes and one legend.
     method
-        ``"pearson"`` or ``"spearman"``; r and n are shown per colour group
-        (in the legend, or under each panel with ``split_by``).
+        ``"pearson"`` or ``"spearman"``; the coefficient and n are shown per
+        colour group (in the legend, or under each panel with ``split_by``),
+        labelled r for Pearson and ρ for Spearman.
     exclude_double_zero
         Leave cells expressing neither gene out of r and of the drawing.
     threshold
@@ -166,6 +167,7 @@ def dual_expression(
         density_threshold=density_threshold,
         figsize=figsize,
         title=title,
+        method=method,
     )
     figure, axes, modes = ScatterPanels(spec).plot(ax)
     params = {

@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
 from .._text import literal_text
+from ..get._correlation import SYMBOLS
 
 PANEL_W, PANEL_H = 3.4, 3.2  # inches
 MAX_COLS = 4
@@ -42,11 +43,12 @@ class ScatterSpec:
     density_threshold: int = 200_000
     figsize: tuple[float, float] | None = None
     title: str | None = None
+    method: str = "pearson"  # the statistic's symbol: r (Pearson) or ρ (Spearman)
 
 
-def _fmt_r(row) -> str:
+def _fmt_r(row, method: str) -> str:
     r = "n/a" if pd.isna(row["r"]) else f"{row['r']:.2f}"
-    return f"r = {r}, n = {int(row['n']):,}"
+    return f"{SYMBOLS[method]} = {r}, n = {int(row['n']):,}"
 
 
 class ScatterPanels:
@@ -227,12 +229,12 @@ class ScatterPanels:
         stats = self._panel_stats(panel)
         overall = stats[stats["all_groups"]].iloc[0]
         head = "all cells" if panel is None else str(panel)
-        ax.set_title(f"{head}: {_fmt_r(overall)}", fontsize=9)
+        ax.set_title(f"{head}: {_fmt_r(overall, s.method)}", fontsize=9)
         xlabel = f"{s.gene_x}{s.axis_suffix}"
         groups = stats[~stats["all_groups"]]
         if panel is not None and len(groups) > 1:
             xlabel += "\n" + "\n".join(
-                f"{g}: {_fmt_r(r)}"
+                f"{g}: {_fmt_r(r, s.method)}"
                 for g, r in zip(groups["group"], groups.to_dict("records"), strict=True)
             )
         ax.set_xlabel(xlabel, fontsize=9)
@@ -250,7 +252,11 @@ class ScatterPanels:
         for group in self.groups:
             if group not in present:
                 continue
-            label = group if group not in by_group else f"{group} ({_fmt_r(by_group[group])})"
+            label = (
+                group
+                if group not in by_group
+                else f"{group} ({_fmt_r(by_group[group], self.spec.method)})"
+            )
             handles.append(
                 Line2D(
                     [],
