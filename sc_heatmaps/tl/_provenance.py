@@ -44,7 +44,8 @@ def fingerprint(obs_names, cat: pd.Categorical, var_names) -> dict:
         "n_obs": len(obs_names),
         "n_vars": len(var_names),
         "cells": _digest(obs_names),
-        "groups": _digest(np.asarray(cat.astype(str))),
+        # codes and category names: cat.astype(str) differs across pandas versions
+        "groups": _digest([*map(str, cat.categories), *np.asarray(cat.codes).tolist()]),
         "genes": _digest(var_names),
     }
 
