@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 
 def marker_genes(
@@ -12,18 +12,20 @@ def marker_genes(
     n_genes: int = 10,
     method: str = "t-test",
     source: str = "RNA",
-    groups: Sequence[str] | str | None = None,
+    groups: Sequence[Hashable] | str | None = None,
     min_logfc: float | None = None,
     max_pval_adj: float | None = None,
     min_in_group_fraction: float | None = None,
     duplicates: str = "best",
     key: str = "rank_genes_groups",
     candidates: Sequence[str] | None = None,
-) -> dict[str, list[str]]:
+) -> dict[Hashable, list[str]]:
     """Top marker genes per group as ``{group: [genes]}``, in category order.
 
     Same options as :func:`sc_heatmaps.tl.top_markers`; nothing is written
     into ``adata`` (a stored ranking under ``key`` is reused when it matches).
+    The keys are the categories of ``groupby`` with their own type: ``markers[0]``
+    for integer categories, ``markers["B"]`` for strings.
 
     Examples
     --------
@@ -50,7 +52,5 @@ def marker_genes(
         key_added=None,
         candidates=candidates,
     )
-    return {
-        str(group): list(frame["gene"])
-        for group, frame in table.groupby("group", observed=False, sort=True)
-    }
+    groups = table["group"]
+    return {group: list(table.loc[groups == group, "gene"]) for group in groups.cat.categories}

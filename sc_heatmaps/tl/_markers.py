@@ -112,6 +112,9 @@ def top_markers(
     the duplicate policy), ``gene``, ``score``, ``logfc``, ``pval_adj``,
     ``pct_in`` and ``pct_out`` (fractions of cells with a value above 0 in the
     group and in the rest). Rows follow the category order of ``groupby``.
+    ``group`` is categorical; its categories are the groups compared, as they
+    are in ``adata.obs[groupby]`` (integers stay integers: ``table["group"] == 0``),
+    in category order.
 
     Examples
     --------
@@ -164,7 +167,7 @@ def top_markers(
         table = select(ranking_table(result, group_names))
         if key_added is not None:
             store_result(adata.uns, key_added, result)
-    return _finish(table, group_names)
+    return _finish(table, group_names, cat)
 
 
 def _check_options(n_genes, method, duplicates, key, key_added, filters) -> None:
@@ -230,8 +233,14 @@ def _rescore(expr: Expression, cat, request, log1p, genes: list[str]) -> dict:
         return compute_ranking(sub, cat, request, log1p)
 
 
-def _finish(table: pd.DataFrame, group_names: list[str]) -> pd.DataFrame:
+def _finish(table: pd.DataFrame, group_names: list[str], cat: pd.Categorical) -> pd.DataFrame:
+    """Sorted rows; ``group`` holds the categories themselves (their own type), not
+    the strings scanpy ranks by, unless two categories have the same string."""
     table = table.copy()
+    own = {str(c): c for c in cat.categories}
+    if len(own) == len(cat.categories):
+        table["group"] = table["group"].map(own)
+        group_names = [own[g] for g in group_names]
     table["group"] = pd.Categorical(table["group"], categories=group_names)
     table = table.sort_values(["group", "rank"], kind="stable").reset_index(drop=True)
     return table[COLUMNS]
