@@ -322,10 +322,19 @@ def selected_cells(obs: pd.DataFrame, clusters, cluster_key, keys) -> np.ndarray
     return keep
 
 
-def expected_groups(obs: pd.DataFrame, keys, keep) -> list[tuple[str, np.ndarray]]:
-    """Non-empty groups in category order (first key outermost), with their cells."""
+def expected_groups(
+    obs: pd.DataFrame, keys, keep, clusters=None, cluster_key=None
+) -> list[tuple[str, np.ndarray]]:
+    """Non-empty groups in category order (first key outermost), with their cells; the
+    ``clusters`` of ``cluster_key`` (default the first key) in the order listed."""
+    levels = {k: categories(obs[k]) for k in keys}
+    key = cluster_key or keys[0]
+    if clusters is not None and key in levels:
+        wanted = clusters.split(",") if isinstance(clusters, str) else clusters
+        listed = [c for w in dict.fromkeys(wanted) for c in levels[key] if str(c) == w]
+        levels[key] = listed + [c for c in levels[key] if c not in listed]
     out = []
-    for combo in pd.MultiIndex.from_product([categories(obs[k]) for k in keys]):
+    for combo in pd.MultiIndex.from_product([levels[k] for k in keys]):
         cells = keep.copy()
         for key, value in zip(keys, combo, strict=True):
             cells &= (obs[key] == value).to_numpy()
@@ -431,7 +440,7 @@ def test_grouped_expression(case, stat, scale, missing, form):
         ),
     )
     keep = selected_cells(adata.obs, case.clusters, case.cluster_key, case.groupby)
-    groups = expected_groups(adata.obs, case.groupby, keep)
+    groups = expected_groups(adata.obs, case.groupby, keep, case.clusters, case.cluster_key)
     expected_errors, kept, dropped = grouped_oracle(case, missing, groups)
     if expected_errors:
         assert isinstance(error, expected_errors), f"expected {expected_errors}: {error!r}"
@@ -877,7 +886,7 @@ def test_grouped_heatmap(case, data, options):
         ]
         assert labels == list(plot.data.columns)
         keep = selected_cells(adata.obs, case.clusters, "cluster", keys)
-        groups = expected_groups(adata.obs, keys, keep)
+        groups = expected_groups(adata.obs, keys, keep, case.clusters, "cluster")
         expected = [label for label, _ in groups]
         if not options["cluster_cols"] and options["filter"] is None:
             assert list(plot.data.columns) == expected
@@ -930,9 +939,9 @@ def test_cell_heatmap(case, data, options):
     def check(plot):
         check_heatmap(plot, case, case.groupby, var_names)
         keep = selected_cells(case.adata.obs, case.clusters, "cluster", case.groupby)
-        groups = expected_groups(case.adata.obs, case.groupby, keep)
+        groups = expected_groups(case.adata.obs, case.groupby, keep, case.clusters, "cluster")
         shown = list(dict.fromkeys(plot.columns["group"]))
-        assert shown == [label for label, _ in groups]  # groups in category order
+        assert shown == [label for label, _ in groups]  # category order, clusters as listed
         n_cells = plot.columns.groupby("group", sort=False)["n_cells"].sum()
         sizes = [int(cells.sum()) for _, cells in groups]
         if options["reduce"] == "bins" or options["max_cells_per_group"] is None:
@@ -1028,6 +1037,20 @@ def test_pl_dual_expression(case, color, split_by, options):
     )
 
 
+def _only_dropped_variables_are_missing(plot) -> None:
+    """A panel may hold NaN only in the rows and columns of variables it dropped."""
+    dropped = plot.result.dropped
+    panels = list(plot.result.matrices)
+    for group in panels:
+        mat = plot.data if len(panels) == 1 else plot.data.loc[group]
+        gone = dropped if len(panels) == 1 else dropped[dropped["group"].astype(str) == group]
+        gone = set(gone["variable"].astype(str))
+        ok = np.isfinite(mat.to_numpy(dtype=np.float64))
+        ok |= np.asarray(mat.index.astype(str).isin(gone))[:, None]
+        ok |= np.asarray(mat.columns.astype(str).isin(gone))[None, :]
+        assert ok.all(), (group, gone)
+
+
 @FUZZ
 @given(
     case=cases(),
@@ -1048,7 +1071,7 @@ def test_correlation_heatmap_and_interactive(case, groupby, level, rows, min_non
             assert sum(np.asarray(c.get_array()).size for c in ax.collections) == (
                 plot.data.shape[0] // len(panels) * plot.data.shape[1]
             )
-        assert np.isfinite(plot.data.to_numpy(dtype=np.float64)).all()
+        _only_dropped_variables_are_missing(plot)
         page_data = interactive_payload(sch.pl.interactive_heatmap(plot))
         assert page_data["cols"] == [str(c) for c in plot.data.columns]
 
@@ -1088,7 +1111,7 @@ def test_interactive_heatmap(case, data, scale):
         assert sorted(payload["row_order"]["cluster"]) == list(range(len(payload["rows"])))
         assert {b["name"] for b in payload["col_bars"]} == set(case.groupby)
         keep = selected_cells(case.adata.obs, case.clusters, "cluster", case.groupby)
-        groups = expected_groups(case.adata.obs, case.groupby, keep)
+        groups = expected_groups(case.adata.obs, case.groupby, keep, case.clusters, "cluster")
         assert payload["cols"] == [label for label, _ in groups]
         assert payload["n_cells"] == [int(cells.sum()) for _, cells in groups]
 
