@@ -99,11 +99,16 @@ def resolve_source(adata, source: str = RNA) -> Expression:
     return expr
 
 
+def layer_names(adata) -> list[str]:
+    """The named layers of ``adata`` (anndata 0.13 also lists X, under the key ``None``)."""
+    return [k for k in adata.layers if k is not None]
+
+
 def _resolve(adata, source: str) -> Expression:
     if not isinstance(source, str):
         raise ValueError(
             f"source={source!r} is not valid; use 'RNA', 'integrated' or one of the layers "
-            f"{format_choices(adata.layers.keys())}."
+            f"{format_choices(layer_names(adata))}."
         )
     if source == RNA:
         if adata.raw is not None:
@@ -125,7 +130,7 @@ def _resolve(adata, source: str) -> Expression:
         )
         raise ScHeatmapsKeyError(
             f"source={source!r} is not available: adata.layers has "
-            f"{format_choices(adata.layers.keys())}; 'RNA' reads adata.raw or adata.X.{extra}"
+            f"{format_choices(layer_names(adata))}; 'RNA' reads adata.raw or adata.X.{extra}"
         )
     X = adata.layers[source]
     if X.shape != adata.shape:

@@ -75,12 +75,12 @@ def check_free(uns: Mapping, key_added: str | None) -> None:
 def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
     """Code of each cell: its position in ``group_names``, or ``len(group_names)`` for the
     other cells (they belong to the rest of every group, as in scanpy)."""
-    labels = np.asarray(cat.astype(str))
-    codes = np.full(len(labels), len(group_names), dtype=np.int64)
-    valid = np.asarray(cat.codes) >= 0
-    for i, g in enumerate(group_names):
-        codes[(labels == g) & valid] = i
-    return codes
+    # through the category codes: under pandas 3, cat.astype(str) writes integer
+    # categories as floats ("0.0") when a label is missing
+    rest = len(group_names)
+    position = {g: i for i, g in enumerate(group_names)}
+    lookup = np.array([position.get(str(c), rest) for c in cat.categories] + [rest])
+    return lookup[np.asarray(cat.codes)].astype(np.int64)  # code -1 (no label): the rest
 
 
 def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
@@ -166,8 +166,8 @@ def _scanpy_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log
     refuse_nonfinite(expr, nonfinite_genes(replace(expr, X=X)))
 
     groupby = request["groupby"]
-    labels = pd.Categorical(
-        np.asarray(cat.astype(str)), categories=[str(c) for c in cat.categories]
+    labels = pd.Categorical.from_codes(
+        np.asarray(cat.codes), categories=[str(c) for c in cat.categories]
     )
     obs = pd.DataFrame({groupby: labels}, index=pd.RangeIndex(len(labels)).astype(str))
     tmp = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str)))
