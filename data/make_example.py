@@ -145,6 +145,9 @@ def simulate() -> ad.AnnData:
     adata.obs["total_counts"] = np.asarray(counts.sum(axis=1)).ravel()
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
+    # base None (natural log) is what a missing base means; a stored None is written as
+    # the "null" encoding, which anndata < 0.12 cannot read
+    del adata.uns["log1p"]["base"]
     adata.uns["description"] = "Simulated PBMC-like data made by data/make_example.py (not real)."
     return adata
 
