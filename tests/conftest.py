@@ -105,10 +105,14 @@ def _hash_matrix(m) -> str:
 
 
 def fingerprint(adata: ad.AnnData) -> dict:
-    """A deep fingerprint of everything a user would not want changed."""
+    """A deep fingerprint of everything a user would not want changed.
+
+    anndata 0.13 also lists X among the layers, under the key ``None``: X has its own
+    entry, so ``layers`` holds the named layers only.
+    """
     return {
         "X": _hash_matrix(adata.X),
-        "layers": {k: _hash_matrix(v) for k, v in adata.layers.items()},
+        "layers": {k: _hash_matrix(v) for k, v in adata.layers.items() if k is not None},
         "raw": None if adata.raw is None else _hash_matrix(adata.raw.X),
         "obs": pd.util.hash_pandas_object(adata.obs, index=True).sum(),
         "obs_dtypes": adata.obs.dtypes.astype(str).to_dict(),
