@@ -229,6 +229,12 @@ def categories(column: pd.Series) -> list:
     return sorted(column.dropna().unique())
 
 
+def as_text(column: pd.Series) -> pd.Series:
+    """Each label as ``str(label)``, missing labels left missing (under pandas 3,
+    ``astype(str)`` writes integer categories as floats when a label is missing)."""
+    return column.map(str, na_action="ignore")
+
+
 def source_names(adata: ad.AnnData, source: str) -> list[str] | None:
     """Genes of ``source`` (``None`` when the source does not exist)."""
     if source == "RNA":
@@ -318,7 +324,7 @@ def selected_cells(obs: pd.DataFrame, clusters, cluster_key, keys) -> np.ndarray
     if clusters is not None:
         key = cluster_key or keys[0]
         wanted = clusters.split(",") if isinstance(clusters, str) else clusters
-        keep &= obs[key].astype(str).isin(wanted).to_numpy() & obs[key].notna().to_numpy()
+        keep &= as_text(obs[key]).isin(wanted).to_numpy() & obs[key].notna().to_numpy()
     return keep
 
 
@@ -498,7 +504,7 @@ def test_select_cells(case, data):
     expected = np.ones(adata.n_obs, dtype=bool)
     for key, wanted in subset.items():
         wanted = wanted.split(",") if isinstance(wanted, str) else wanted
-        expected &= adata.obs[key].astype(str).isin(wanted).to_numpy()
+        expected &= as_text(adata.obs[key]).isin(wanted).to_numpy()
         expected &= adata.obs[key].notna().to_numpy()
 
     def check(view):
@@ -541,12 +547,12 @@ def test_obs_summary_and_matrix_heatmap(case, value, rows, op, matrix_options):
     row_names = [str(c) for c in categories(adata.obs[rows])]
     assert list(table.columns) == [label for label, _ in groups]
     in_groups = np.logical_or.reduce([cells for _, cells in groups])
-    present = set(adata.obs[rows][in_groups].dropna().astype(str))
+    present = set(as_text(adata.obs[rows][in_groups]).dropna())
     assert list(table.index) == [r for r in row_names if r in present]
     numbers = adata.obs[value].to_numpy(dtype=np.float64, na_value=np.nan)
     for label, cells in groups:
         for row in table.index:
-            here = cells & (adata.obs[rows].astype(str) == row).to_numpy()
+            here = cells & (as_text(adata.obs[rows]) == row).to_numpy()
             if not here.any():
                 assert np.isnan(table.loc[row, label])
                 continue
@@ -1139,7 +1145,9 @@ def test_generator_is_well_formed(adata):
     assert adata.var_names.is_unique
     for key in ("dataset", "cluster"):
         column = adata.obs[key]
-        assert isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object
+        # a column of strings is str (not object) under pandas 3
+        text = isinstance(column.dtype, pd.StringDtype) or column.dtype == object
+        assert isinstance(column.dtype, pd.CategoricalDtype) or text
     sizes = adata.obs.groupby(["dataset", "cluster"], observed=True).size()
     assert sizes.between(1, 50).all()
 
@@ -1242,7 +1250,8 @@ def test_obs_summary_without_labelled_cells_is_an_error():
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"n": [1.0, 2.0], "label": ["x", "y"]}), r"columns 'label' \(object\)"),
+        # a column of strings is object under pandas 2, str under pandas 3
+        (pd.DataFrame({"n": [1.0, 2.0], "label": ["x", "y"]}), r"columns 'label' \((object|str)\)"),
         (pd.DataFrame({"n": [np.nan, np.nan]}), r"no value \(every cell is NaN\)"),
         (pd.DataFrame({"n": [1.0, np.inf]}, index=["a", "b"]), r"1 infinite.*row 'b'.*replace"),
         (pd.DataFrame(), r"non-empty pandas DataFrame; got a DataFrame of shape \(0, 0\)"),
