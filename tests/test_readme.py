@@ -16,7 +16,34 @@ def test_readme_has_install_demo_and_test_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert TEST_COMMAND in ci
-    assert "python3 -m venv" in ci and 'pip install --quiet ".[test]"' in ci
+    # each stack: a fresh venv and the README's install; the lowest stack adds constraints
+    assert "-m venv" in ci and '".[test]"' in ci
+    assert "-c .ci/constraints-lowest.txt" in ci
+
+
+def test_lowest_constraints_pin_the_declared_lower_bounds():
+    """Every lower bound in pyproject.toml is what the lowest CI stack installs."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (ROOT / ".ci" / "constraints-lowest.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.strip().lower()] = Version(version.strip())
+    # ruff only lints, once, on the newest stack
+    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    for req in map(Requirement, declared):
+        if req.name == "ruff":
+            continue
+        (bound,) = [Version(s.version) for s in req.specifier if s.operator == ">="]
+        pin = pins[req.name.lower()]
+        # the bound itself, or (for a yanked release) the first release after it
+        assert pin >= bound and pin.release[: len(bound.release)] == bound.release, req
 
 
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
