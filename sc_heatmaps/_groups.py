@@ -120,10 +120,13 @@ def make_grouping(
 ) -> Grouping:
     """Group cells by one or several obs keys, optionally keeping only some clusters.
 
-    Groups follow the category order of each key, the first key outermost.
-    Combinations with no cells are left out. A group's label is its category, or
-    with several keys the categories joined by ``LABEL_SEP``, a category that could
-    pass for the separator quoted (see :func:`label_part`): labels never collide.
+    Groups follow the category order of each key, the first key outermost, except
+    that the clusters listed in ``clusters`` come in the order they are listed
+    (``"B,CD14 Mono"`` puts B first); with several keys that order holds within each
+    group of the outer keys. Combinations with no cells are left out. A group's
+    label is its category, or with several keys the categories joined by
+    ``LABEL_SEP``, a category that could pass for the separator quoted (see
+    :func:`label_part`): labels never collide.
     """
     keys = as_keys(groupby)
     if len(obs) == 0:
@@ -140,16 +143,39 @@ def make_grouping(
             f"({unlabelled} of {len(obs)} cells have no label in some groupby key and belong "
             "to no group)."
         )
+    orders = _category_orders(cats, keys, clusters, cluster_key)
+    ranks = [np.argsort(order) for order in orders]  # category code -> drawing position
     shape = tuple(len(c.categories) for c in cats)
     flat = np.full(len(obs), -1, dtype=np.int64)
-    flat[mask] = np.ravel_multi_index([c[mask] for c in codes_per_key], shape)
+    positions = [rank[codes[mask]] for rank, codes in zip(ranks, codes_per_key, strict=True)]
+    flat[mask] = np.ravel_multi_index(positions, shape)
     counts = np.bincount(flat[mask], minlength=int(np.prod(shape)))
     present = np.flatnonzero(counts)
     remap = np.full(len(counts), -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
     group_codes = np.where(flat >= 0, remap[np.maximum(flat, 0)], -1)
-    meta = _group_meta(keys, cats, np.unravel_index(present, shape), counts[present])
+    unravelled = np.unravel_index(present, shape)
+    codes = [order[pos] for order, pos in zip(orders, unravelled, strict=True)]
+    meta = _group_meta(keys, cats, codes, counts[present])
     return Grouping(keys=keys, codes=group_codes, meta=meta)
+
+
+def _category_orders(cats, keys: list[str], clusters, cluster_key) -> list[np.ndarray]:
+    """Category codes of each key in drawing order: the category order, except for the
+    cluster key, whose listed ``clusters`` come first in the user's order."""
+    orders = [np.arange(len(c.categories)) for c in cats]
+    wanted = as_name_list(clusters, "clusters")
+    if wanted is None:
+        return orders
+    key = resolve_cluster_key(keys, cluster_key)
+    if key not in keys:
+        return orders
+    i = keys.index(key)
+    code_of = {str(c): j for j, c in enumerate(cats[i].categories)}
+    first = list(dict.fromkeys(code_of[w] for w in wanted))  # checked by cluster_mask
+    rest = [j for j in orders[i] if j not in set(first)]
+    orders[i] = np.asarray(first + rest, dtype=np.int64)
+    return orders
 
 
 def label_part(value: object) -> str:

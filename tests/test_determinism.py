@@ -91,7 +91,7 @@ def test_category_order_is_respected_everywhere(reordered):
     assert list(summary.index.astype(str)) == clusters
     assert list(summary.columns.astype(str)) == ["d2", "d1"]
     subset = sch.get.grouped_expression(a, ["G00"], "cluster", clusters=["B", "NK"])
-    assert list(subset.matrix.columns) == ["NK", "B"]  # category order, not the order asked
+    assert list(subset.matrix.columns) == ["B", "NK"]  # the order asked (issue 12)
     plt.close("all")
 
 

@@ -132,7 +132,7 @@ def test_markers_by_default_and_cluster_subset(example):
         example, cluster_key="cluster", dataset_key="dataset", clusters="B,NK", n_genes=3
     )
     blocks = list(dict.fromkeys(plot.data.index.get_level_values("cluster")))
-    assert blocks == ["NK", "B"]  # category order
+    assert blocks == ["B", "NK"]  # the order of clusters= (issue 12)
     assert {"MS4A1", "CD79A", "CD79B", "CD19"} & set(plot.data.loc["B"].index)
     assert {c.split(" / ")[1] for c in plot.data.columns} == {"NK", "B"}
 

@@ -96,7 +96,8 @@ def grouped_expression(
         ``"RNA"`` (``adata.raw`` when set, else ``adata.X``), ``"integrated"``
         (``adata.layers["integrated"]``) or a layer name.
     clusters
-        Keep only these clusters of ``cluster_key``: a list or ``"0,3,5"``.
+        Keep only these clusters of ``cluster_key``: a list or ``"0,3,5"``. Their
+        groups come in this order (within each group of the outer keys).
     cluster_key
         The obs key ``clusters`` refers to (default: the only groupby key).
     stat

@@ -67,12 +67,20 @@ def _resolve_genes(adata, var_names, cluster_key, n_genes, source, clusters, mar
         if kws["source"] != source:
             kws.setdefault("candidates", usable_genes(resolve_source(adata, source)))
         blocks = marker_genes(adata, cluster_key, **kws)
-        return {b: g for b, g in blocks.items() if g}, "top_markers"
+        return _in_user_order({b: g for b, g in blocks.items() if g}, clusters), "top_markers"
     if isinstance(var_names, Mapping):
         return {str(b): list(g) for b, g in var_names.items()}, "user"
     if isinstance(var_names, str):
         return as_name_list(var_names, "var_names"), "user"
     return list(var_names), "user"
+
+
+def _in_user_order(blocks: dict, clusters) -> dict:
+    """A mapping keyed by cluster (marker blocks, colours) in the order of ``clusters``,
+    as the columns are; the other keys follow in their own order."""
+    wanted = as_name_list(clusters, "clusters") or []
+    first = [w for w in dict.fromkeys(wanted) if w in blocks]
+    return {b: blocks[b] for b in first + [b for b in blocks if b not in set(first)]}
 
 
 def _norm_limits(values: np.ndarray, scale, vmin, vmax, vcenter):
@@ -148,7 +156,8 @@ def grouped_heatmap(
     source
         ``"RNA"``, ``"integrated"`` or a layer name.
     clusters
-        Keep only these clusters of ``cluster_key`` (a list or ``"0,3,5"``).
+        Keep only these clusters of ``cluster_key`` (a list or ``"0,3,5"``), drawn in
+        this order (columns, and marker blocks when ``var_names`` is ``None``).
     stat
         ``"mean"``, ``"median"`` or ``"fraction"``.
     scale
@@ -233,7 +242,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
     lo, hi, centre = _norm_limits(
         done.frame.to_numpy(), opts["scale"], opts["vmin"], opts["vmax"], opts["vcenter"]
     )
-    spec = _spec(adata, done, ge, keys, opts["cluster_key"], opts["dataset_key"])
+    spec = _spec(adata, done, ge, keys, opts)
     spec.cmap, spec.vmin, spec.vmax, spec.vcenter = opts["cmap"], lo, hi, centre
     spec.cbar_label = _cbar_label(opts["stat"], opts["scale"], opts["source"])
     spec.labels, spec.title, spec.figsize = opts["labels"], opts["title"], opts["figsize"]
@@ -292,14 +301,18 @@ def _arrange(ge, genes, keys, opts):
     )
 
 
-def _spec(adata, done, ge, keys, cluster_key, dataset_key) -> HeatmapSpec:
+def _spec(adata, done, ge, keys, opts) -> HeatmapSpec:
     """Annotation bars, blocks and colours for the arranged frame."""
+    cluster_key = opts["cluster_key"]
     blocks = row_blocks(done.frame)
     block_name = cluster_key or "block"
+    palettes = bar_colors(adata, keys, opts["dataset_key"])
+    if cluster_key in palettes:  # the legend lists the chosen clusters in the user's order
+        palettes[cluster_key] = _in_user_order(palettes[cluster_key], opts["clusters"])
     return HeatmapSpec(
         data=done.frame,
         col_meta=ge.groups.loc[done.frame.columns, keys],
-        col_palettes=bar_colors(adata, keys, dataset_key),
+        col_palettes=palettes,
         col_split=keys[0] if len(keys) > 1 else None,
         row_blocks=blocks,
         row_block_name=block_name if blocks else None,
