@@ -1,6 +1,6 @@
 """Arranging frames: scaling, filtering and ordering (pandas in, pandas out)."""
 
-from ._filter import FilterSyntaxError, filter_matrix, parse_filter
+from ._filter import Filtered, FilterSyntaxError, apply_filter, filter_matrix, parse_filter
 from ._layout import Arranged, arrange, expand_blocks, row_blocks
 from ._order import ClusterOrder, cluster_order, distance_order
 from ._scale import SCALES, scale_rows
@@ -10,6 +10,8 @@ __all__ = [
     "Arranged",
     "ClusterOrder",
     "FilterSyntaxError",
+    "Filtered",
+    "apply_filter",
     "arrange",
     "cluster_order",
     "distance_order",

@@ -190,11 +190,36 @@ def _split_by_axis(tree) -> dict[str, list]:
     return out
 
 
+@dataclass(frozen=True)
+class Filtered:
+    """The result of :func:`apply_filter`: the rows and columns kept, and those removed."""
+
+    frame: pd.DataFrame
+    dropped_rows: pd.Index
+    dropped_columns: pd.Index
+
+
 def filter_matrix(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     """Keep the rows and columns of ``frame`` that pass the filter ``text``.
 
     A filter that removes every row or every column is an error, not an empty matrix.
     """
+    return apply_filter(frame, text).frame
+
+
+def apply_filter(frame: pd.DataFrame, text: str) -> Filtered:
+    """:func:`filter_matrix`, also saying which rows and columns the filter removed
+    (so that figures can record them)."""
+    keep = _keep(frame, text)
+    return Filtered(
+        frame=frame.loc[keep["row"], keep["col"]],
+        dropped_rows=frame.index[~keep["row"]],
+        dropped_columns=frame.columns[~keep["col"]],
+    )
+
+
+def _keep(frame: pd.DataFrame, text: str) -> dict[str, np.ndarray]:
+    """Boolean masks of the rows and columns that pass the filter."""
     terms = _split_by_axis(parse_filter(text))
     values = frame.to_numpy(dtype=np.float64)
     keep = {}
@@ -207,4 +232,4 @@ def filter_matrix(frame: pd.DataFrame, text: str) -> pd.DataFrame:
                 f"Values range from {np.nanmin(values):.3g} to "
                 f"{np.nanmax(values):.3g}."
             )
-    return frame.loc[keep["row"], keep["col"]]
+    return keep

@@ -10,7 +10,7 @@ import numpy as np
 from .._groups import as_keys
 from .._sources import resolve_source, usable_genes
 from .._validate import as_name_list, check_choice
-from ..arrange import SCALES, arrange, expand_blocks, filter_matrix, row_blocks, scale_rows
+from ..arrange import SCALES, apply_filter, arrange, expand_blocks, row_blocks, scale_rows
 from ..get import category_colors, grouped_expression, marker_genes
 from ..get._colors import bar_colors
 from ..get._grouped import STATS
@@ -238,7 +238,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
         stat=opts["stat"],
         missing=opts["missing"],
     )
-    done = _arrange(ge, genes, keys, opts)
+    done, removed = _arrange(ge, genes, keys, opts)
     lo, hi, centre = _norm_limits(
         done.frame.to_numpy(), opts["scale"], opts["vmin"], opts["vmax"], opts["vcenter"]
     )
@@ -271,7 +271,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
         "vmax": hi,
         "vcenter": centre,
         "n_genes": opts["n_genes"] if origin == "top_markers" else None,
-        **_provenance(genes, origin, ge, keys),
+        **_provenance(genes, origin, ge, keys, removed),
     }
     return spec, ge, params
 
@@ -285,20 +285,28 @@ def hover_extras(spec: HeatmapSpec, ge) -> dict:
 
 
 def _arrange(ge, genes, keys, opts):
-    """Rows in marker blocks, filtered, scaled, then ordered (clustered within blocks)."""
+    """Rows in marker blocks, filtered, scaled, then ordered (clustered within blocks);
+    with the genes and groups the filter removed."""
     blocks = genes if isinstance(genes, Mapping) else None
     frame = expand_blocks(ge.unscaled, blocks, opts["cluster_key"] or "block")
+    removed = {"genes": [], "groups": []}
     if opts["filter"] is not None:
-        frame = filter_matrix(frame, opts["filter"])
+        kept = apply_filter(frame, opts["filter"])
+        frame = kept.frame
+        shown = set(frame.index.get_level_values(-1))
+        out = kept.dropped_rows.get_level_values(-1)
+        removed["genes"] = [str(g) for g in dict.fromkeys(out) if g not in shown]
+        removed["groups"] = [str(g) for g in kept.dropped_columns]
     frame = scale_rows(frame, opts["scale"])
     groups = ge.groups.loc[frame.columns]
     col_blocks = list(groups[keys[0]].astype(str)) if len(keys) > 1 else None
-    return arrange(
+    done = arrange(
         frame,
         col_blocks=col_blocks,
         cluster_rows=opts["cluster_rows"],
         cluster_cols=opts["cluster_cols"],
     )
+    return done, removed
 
 
 def _spec(adata, done, ge, keys, opts) -> HeatmapSpec:
@@ -323,12 +331,17 @@ def _spec(adata, done, ge, keys, opts) -> HeatmapSpec:
     )
 
 
-def _provenance(genes, origin: str, ge, keys: list[str]) -> dict:
-    """Genes and groups with their cell counts, for the JSON sidecar."""
+def _provenance(genes, origin: str, ge, keys: list[str], removed: dict) -> dict:
+    """Genes and groups with their cell counts, for the JSON sidecar; the genes and
+    groups left out, each with why: ``"missing"`` (``missing="drop"``) or ``"filter"``."""
+    why = {g: "missing" for g in ge.dropped_genes} | {g: "filter" for g in removed["genes"]}
     return {
         "genes_from": origin,
         "genes": _genes_for_json(genes),
-        "dropped_genes": ge.dropped_genes,
+        "dropped_genes": list(why),
+        "dropped_genes_reason": why,
+        "dropped_groups": removed["groups"],
+        "dropped_groups_reason": {g: "filter" for g in removed["groups"]},
         "groups": ge.groups.astype({k: str for k in keys}),
     }
 

@@ -7,7 +7,7 @@ from typing import Literal
 import pandas as pd
 
 from .._validate import check_choice, numeric_frame
-from ..arrange import SCALES, arrange, filter_matrix, scale_rows
+from ..arrange import SCALES, apply_filter, arrange, scale_rows
 from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
 from ._plot import HeatmapPlot
 
@@ -46,9 +46,7 @@ def matrix_heatmap(
     """
     check_choice("scale", scale, SCALES)
     check_choice("labels", labels, LABELS)
-    values = numeric_frame(frame, "frame")
-    if filter is not None:
-        values = filter_matrix(values, filter)
+    values, removed = _filtered(numeric_frame(frame, "frame"), filter)
     done = arrange(scale_rows(values, scale), cluster_rows=cluster_rows, cluster_cols=cluster_cols)
     spec = HeatmapSpec(
         data=done.frame,
@@ -80,7 +78,25 @@ def matrix_heatmap(
         "title": title,
         "value_name": value_name,
         "figsize": [float(x) for x in figure.get_size_inches()],
+        **removed,
     }
     plot = HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
     plot.spec = spec
     return plot
+
+
+def _filtered(values: pd.DataFrame, text: str | None) -> tuple[pd.DataFrame, dict]:
+    """The frame after ``filter``, and the sidecar's record of the rows and columns it
+    removed (``dropped_rows``/``dropped_columns``, each with its reason, "filter")."""
+    kept = apply_filter(values, text) if text is not None else None
+    removed = {}
+    for axis in ("rows", "columns"):
+        names = _names(getattr(kept, f"dropped_{axis}")) if kept is not None else []
+        removed[f"dropped_{axis}"] = names
+        removed[f"dropped_{axis}_reason"] = dict.fromkeys(names, "filter")
+    return (values if kept is None else kept.frame), removed
+
+
+def _names(labels: pd.Index) -> list[str]:
+    """Row or column labels as text (the parts of a multi-level label joined by " / ")."""
+    return [" / ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in labels]
