@@ -284,7 +284,7 @@ def test_every_heatmap_names_the_scaling_the_same_way(scale):
         sch.pl.grouped_heatmap(a, ["G00", "G04"], "cluster", scale=scale),
         sch.pl.cell_heatmap(a, ["G00", "G04"], "cluster", scale=scale),
         sch.pl.matrix_heatmap(
-            pd.DataFrame([[1.0, 2.0], [3.0, 5.0]], index=["r1", "r2"], columns=["a", "b"]),
+            pd.DataFrame([[1.0, 2.0, 4.0], [3.0, 5.0, 4.0]], index=["r1", "r2"], columns=[*"abc"]),
             scale=scale,
             value_name="value",
         ),

@@ -14,7 +14,7 @@ from ..arrange import SCALES, apply_filter, arrange, expand_blocks, row_blocks, 
 from ..get import category_colors, grouped_expression, marker_genes
 from ..get._colors import bar_colors
 from ..get._grouped import STATS
-from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
+from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label, zscore_note
 from ._plot import HeatmapPlot
 
 LABELS = ("all", "x", "y", "none")
@@ -101,9 +101,9 @@ def _block_palette(adata, cluster_key, blocks: list[str]) -> dict:
     return dict(zip(blocks, default_palette(len(blocks)), strict=True))
 
 
-def _cbar_label(stat: str, scale, source: str) -> str:
+def _cbar_label(stat: str, scale, source: str, n_groups: int) -> str:
     what = {"mean": "mean", "median": "median", "fraction": "fraction expressing"}[stat]
-    return scaled_label(f"{what} ({source})", scale)
+    return scaled_label(f"{what} ({source})", scale, n_groups)
 
 
 def grouped_heatmap(
@@ -244,7 +244,8 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
     )
     spec = _spec(adata, done, ge, keys, opts)
     spec.cmap, spec.vmin, spec.vmax, spec.vcenter = opts["cmap"], lo, hi, centre
-    spec.cbar_label = _cbar_label(opts["stat"], opts["scale"], opts["source"])
+    n_groups = done.frame.shape[1]
+    spec.cbar_label = _cbar_label(opts["stat"], opts["scale"], opts["source"], n_groups)
     spec.labels, spec.title, spec.figsize = opts["labels"], opts["title"], opts["figsize"]
     cmap = opts["cmap"]
     params = {
@@ -270,6 +271,7 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
         "vmin": lo,
         "vmax": hi,
         "vcenter": centre,
+        "scale_note": zscore_note(opts["scale"], n_groups),
         "n_genes": opts["n_genes"] if origin == "top_markers" else None,
         **_provenance(genes, origin, ge, keys, removed),
     }

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._validate import check_choice, numeric_frame
 from ..arrange import SCALES, apply_filter, arrange, scale_rows
-from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
+from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label, zscore_note
 from ._plot import HeatmapPlot
 
 LABELS = ("all", "x", "y", "none")
@@ -61,7 +61,7 @@ def matrix_heatmap(
         labels=labels,
         title=title,
         figsize=figsize,
-        cbar_label=scaled_label(value_name, scale),
+        cbar_label=scaled_label(value_name, scale, done.frame.shape[1], "columns"),
     )
     figure, axes = HeatmapBoard(spec).plot()
     params = {
@@ -77,6 +77,7 @@ def matrix_heatmap(
         "vcenter": vcenter,
         "title": title,
         "value_name": value_name,
+        "scale_note": zscore_note(scale, done.frame.shape[1], "columns"),
         "figsize": [float(x) for x in figure.get_size_inches()],
         **removed,
     }
