@@ -135,10 +135,10 @@ def test_in_chromium(plot, page_for, tmp_path):
     assert f"n cells: {plot.hover['n_cells'].iloc[5]}" in text
     assert f"{plot.hover['fraction'].iloc[2, 5]:.2f}" in text
 
-    # reorder rows by sum (descending)
+    # reorder rows by sum (descending) of the values before z-scoring
     page.select_option("#sch-row-order", "sum")
     rows, _ = _state(page)
-    sums = np.nansum(data.to_numpy(), axis=1)
+    sums = np.nansum(plot.hover["unscaled"].to_numpy(), axis=1)
     assert rows == sorted(range(len(genes)), key=lambda i: (-sums[i], i))
     shown = page.eval_on_selector_all(".ytick text", "els => els.map(e => e.textContent)")
     assert shown == [genes[i] for i in rows]
@@ -147,7 +147,7 @@ def test_in_chromium(plot, page_for, tmp_path):
     page.select_option("#sch-top-by", "variance")
     page.select_option("#sch-top-n", "10")
     rows, _ = _state(page)
-    variances = np.nanvar(data.to_numpy(), axis=1)
+    variances = np.nanvar(plot.hover["unscaled"].to_numpy(), axis=1)
     assert len(rows) == 10 and set(rows) == set(np.argsort(-variances, kind="stable")[:10])
     assert page.inner_text("#sch-shown") == f"10 of {len(genes)} rows"
     page.select_option("#sch-top-n", "all")

@@ -38,11 +38,17 @@ def row_blocks(frame: pd.DataFrame) -> list[str] | None:
 
 @dataclass(frozen=True)
 class Arranged:
-    """A frame in its drawing order, with the linkages behind that order."""
+    """A frame in its drawing order, with the linkages behind that order.
+
+    ``rows`` and ``cols`` are the positions, in the input frame, of the rows and
+    columns drawn (so that other frames of the same shape can follow the order).
+    """
 
     frame: pd.DataFrame
     row_linkage: dict | None
     col_linkage: dict | None
+    rows: np.ndarray | None = None
+    cols: np.ndarray | None = None
 
 
 def arrange(
@@ -69,4 +75,4 @@ def arrange(
     if cluster_cols:
         result = cluster_order(values.T, col_blocks, method=method, metric=metric)
         cols, col_link = result.order, result.linkages
-    return Arranged(frame.iloc[rows, cols], row_link, col_link)
+    return Arranged(frame.iloc[rows, cols], row_link, col_link, rows, cols)

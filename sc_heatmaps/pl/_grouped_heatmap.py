@@ -279,11 +279,18 @@ def prepare(adata, var_names=None, groupby=None, **opts) -> tuple[HeatmapSpec, o
 
 
 def hover_extras(spec: HeatmapSpec, ge) -> dict:
-    """Per-cell extras for tooltips: cells per group, fraction expressing (aligned to data)."""
+    """Extras for the interactive view, aligned to the data drawn: cells per group and
+    fraction expressing (tooltips), and the values before row scaling (ranking)."""
     genes = spec.data.index.get_level_values(-1)
     fraction = ge.fraction.loc[genes, spec.data.columns]
     fraction.index = spec.data.index
-    return {"n_cells": ge.n_cells.loc[spec.data.columns], "fraction": fraction}
+    unscaled = ge.unscaled.loc[genes, spec.data.columns]
+    unscaled.index = spec.data.index
+    return {
+        "n_cells": ge.n_cells.loc[spec.data.columns],
+        "fraction": fraction,
+        "unscaled": unscaled,
+    }
 
 
 def _arrange(ge, genes, keys, opts):

@@ -41,6 +41,22 @@ def _cluster_leaves(values: np.ndarray) -> list[int]:
     return [int(i) for i in cluster_order(values).order]
 
 
+def _row_scores(values: np.ndarray) -> dict:
+    """Sum and variance (ddof=0) of every row, missing values left out; ``None`` for a
+    row with no value (ranked last)."""
+    present = np.isfinite(values)
+    n = present.sum(axis=1)
+    filled = np.where(present, values, 0.0)
+    total = filled.sum(axis=1)
+    mean = np.divide(total, n, out=np.zeros_like(total), where=n > 0)
+    spread = np.where(present, (values - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    var = np.divide(spread, n, out=np.zeros_like(spread), where=n > 0)
+    return {
+        "sum": [float(t) if k else None for t, k in zip(total, n, strict=True)],
+        "variance": [float(v) if k else None for v, k in zip(var, n, strict=True)],
+    }
+
+
 def _colorscale(cmap) -> list:
     cm = resolve_cmap(cmap)
     return [[float(t), to_hex(cm(t))] for t in np.linspace(0, 1, 11)]
@@ -58,14 +74,19 @@ def _bar(name: str, labels: list[str], palette: dict) -> dict:
     }
 
 
-def _base(data: pd.DataFrame, title, filename, cmap, limits) -> dict:
+def _base(data: pd.DataFrame, title, filename, cmap, limits, unscaled=None) -> dict:
+    """The page's data. Rows are ranked ("sum", "variance", "keep top N") by ``unscaled``
+    when the rows were scaled: a z-scored row always sums to 0 with variance 1."""
     values = data.to_numpy(dtype=np.float64)
+    ranked = values if unscaled is None else unscaled.to_numpy(dtype=np.float64)
     return {
         "rows": [str(r) for r in data.index.get_level_values(-1)],
         "cols": [str(c) for c in data.columns],
         "values": _nan_to_none(values),
         "row_order": {"drawn": list(range(len(data))), "cluster": _cluster_leaves(values)},
         "col_order": {"drawn": list(range(data.shape[1])), "cluster": _cluster_leaves(values.T)},
+        "row_scores": _row_scores(ranked),
+        "rows_ranked_unscaled": unscaled is not None,
         "colorscale": _colorscale(cmap),
         "zmin": limits[0],
         "zmax": limits[1],
@@ -80,9 +101,14 @@ def _base(data: pd.DataFrame, title, filename, cmap, limits) -> dict:
 
 
 def _from_heatmap(spec, hover, title, filename) -> dict:
-    d = _base(
-        spec.data, title or spec.title, filename, spec.cmap, (spec.vmin, spec.vmax, spec.vcenter)
-    )
+    hover = hover or {}
+    limits = (spec.vmin, spec.vmax, spec.vcenter)
+    unscaled = hover.get("unscaled")
+    if unscaled is not None and np.array_equal(
+        unscaled.to_numpy(dtype=np.float64), spec.data.to_numpy(dtype=np.float64), equal_nan=True
+    ):
+        unscaled = None  # rows were not scaled
+    d = _base(spec.data, title or spec.title, filename, spec.cmap, limits, unscaled)
     d.update(row_title="gene", col_title="group", value_name=spec.cbar_label.replace("\n", " "))
     if spec.row_blocks is not None:
         d["row_bars"] = [_bar(spec.row_block_name, list(spec.row_blocks), spec.row_palette)]
@@ -90,7 +116,7 @@ def _from_heatmap(spec, hover, title, filename) -> dict:
         _bar(k, [str(v) for v in spec.col_meta[k]], spec.col_palettes[k])
         for k in spec.col_meta.columns
     ]
-    if hover is not None:
+    if "n_cells" in hover:
         d["n_cells"] = [int(n) for n in hover["n_cells"]]
         d["fraction"] = _nan_to_none(hover["fraction"].to_numpy(dtype=np.float64))
     return d
@@ -144,10 +170,13 @@ def interactive_heatmap(
     and columns by drawn order, clustering, sum, variance or label, keeping the
     top N rows by sum or variance, category bars in the static figure's
     colours, search by row name, download of the current matrix as TSV, and
-    PNG/SVG snapshots. Labels are always shown as text, never run as HTML nor
-    read as plotly templates (``%{...}``), and control characters are removed
-    (see :mod:`sc_heatmaps._text`). The TSV download quotes fields that hold a
-    tab, a line break or a double quote, as pandas and spreadsheets expect.
+    PNG/SVG snapshots. Rows are ranked by the sum or variance of their values
+    before row scaling (a z-scored row always sums to 0 with variance 1, so its
+    rank would be noise), columns by the values drawn. Labels are always shown
+    as text, never run as HTML nor read as plotly templates (``%{...}``), and
+    control characters are removed (see :mod:`sc_heatmaps._text`). The TSV
+    download quotes fields that hold a tab, a line break or a double quote, as
+    pandas and spreadsheets expect.
 
     Parameters
     ----------

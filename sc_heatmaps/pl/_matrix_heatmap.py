@@ -83,6 +83,7 @@ def matrix_heatmap(
     }
     plot = HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
     plot.spec = spec
+    plot.hover = {"unscaled": values.iloc[done.rows, done.cols]}  # ranks rows in the HTML
     return plot
 
 

@@ -13,17 +13,20 @@
   // shown as "%" without forming a template.
   const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
     .replace(/>/g, "&gt;").replace(/%/g, "&#37;");
-  const rowSum = range(nR).map((i) => D.values[i].reduce((a, v) => a + (v === null ? 0 : v), 0));
+  // Rows rank by the sum and variance of their values before row scaling, computed in
+  // Python (a z-scored row always sums to 0 with variance 1); null (no value) ranks last.
+  const noneLast = (scores) => scores.map((v) => (v === null ? -Infinity : v));
+  const rowSum = noneLast(D.row_scores.sum);
+  const rowVar = noneLast(D.row_scores.variance);
   const variance = (arr) => {
     const v = arr.filter((x) => x !== null);
     if (!v.length) return 0;
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return v.reduce((a, b) => a + (b - m) * (b - m), 0) / v.length;
   };
-  const rowVar = range(nR).map((i) => variance(D.values[i]));
   const colSum = range(nC).map((j) => range(nR).reduce((a, i) => a + (D.values[i][j] || 0), 0));
   const colVar = range(nC).map((j) => variance(range(nR).map((i) => D.values[i][j])));
-  const byDesc = (score) => (a, b) => score[b] - score[a] || a - b;
+  const byDesc = (score) => (a, b) => (score[a] === score[b] ? a - b : score[b] - score[a]);
   const byLabel = (labels) => (a, b) => labels[a].localeCompare(labels[b]) || a - b;
   const state = { rows: range(nR), cols: range(nC), search: [] };
   window.schState = state;
@@ -169,6 +172,15 @@
     a.remove();
   }
 
+  function labelRanking() {
+    if (!D.rows_ranked_unscaled) return;
+    ["sch-row-order", "sch-top-by"].forEach((id) => {
+      Array.from($(id).options || []).forEach((o) => {
+        if (o.value === "sum" || o.value === "variance") o.textContent += " before scaling";
+      });
+    });
+  }
+
   function legend() {
     const box = $("sch-legend");
     D.row_bars.concat(D.col_bars).forEach((bar) => {
@@ -199,6 +211,7 @@
     Plotly.downloadImage(gd, { format: "png", filename: D.filename, scale: 2 }));
   $("sch-svg").addEventListener("click", () =>
     Plotly.downloadImage(gd, { format: "svg", filename: D.filename }));
+  labelRanking();
   legend();
   render();
 })();
