@@ -3,6 +3,9 @@ integer categories as marker keys."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,6 +150,9 @@ def test_correlation_colour_bar_names_the_statistic(synthetic, method, label):
     assert label in texts
     assert not any(t.lower() == label.lower() and t != label for t in texts)
     assert "1 gene dropped: constant" in texts
+    page = sch.pl.interactive_heatmap(plot)  # the HTML names the statistic the same way
+    raw = re.search(r'<script id="sch-data" type="application/json">(.*?)</script>', page, re.S)
+    assert json.loads(raw.group(1))["value_name"] == label
 
 
 # --- 4. dual expression: Spearman is rho -------------------------------------------------

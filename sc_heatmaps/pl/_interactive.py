@@ -13,6 +13,7 @@ from matplotlib.colors import to_hex
 
 from .._text import clean_strings, html_text
 from ..arrange import cluster_order
+from ..get._correlation import LABELS
 from ._cmaps import resolve_cmap
 from ._correlation_heatmap import CorrelationPlot
 from ._grouped_heatmap import hover_extras, prepare
@@ -125,7 +126,7 @@ def _from_heatmap(spec, hover, title, filename) -> dict:
 def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
     p = plot.params
     d = _base(plot.data, title, filename, p["cmap"], (p["vmin"], p["vmax"], 0.0))
-    d.update(row_title="variable", col_title="variable", value_name=f"{p['method']} r")
+    d.update(row_title="variable", col_title="variable", value_name=LABELS[p["method"]])
     if isinstance(plot.data.index, pd.MultiIndex):
         groups = [str(g) for g in plot.data.index.get_level_values(0)]
         from ..get._colors import default_palette
