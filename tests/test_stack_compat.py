@@ -1,7 +1,8 @@
 """Behaviour that differs between the lowest and the newest supported stack.
 
 pandas 3 writes integer categories as floats in ``Categorical.astype(str)`` when a
-label is missing ("0.0"), and anndata 0.13 lists X under the layer key ``None``.
+label is missing ("0.0"), anndata 0.13 lists X under the layer key ``None``, and
+numpy < 2 gives a 1 x 1 NaN as the correlation matrix of one row and no columns.
 """
 
 from __future__ import annotations
@@ -44,3 +45,11 @@ def test_unknown_source_lists_only_named_layers(synthetic):
     message = str(info.value)
     assert "'counts'" in message
     assert "None" not in message
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_correlation_of_no_variables_is_empty(method):
+    from sc_heatmaps.get._correlation import correlation_matrix
+
+    for n_rows in (1, 5):  # one row: a one-cell group
+        assert correlation_matrix(np.ones((n_rows, 0)), method).shape == (0, 0)

@@ -171,6 +171,8 @@ def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str, 
 
 def correlation_matrix(values: np.ndarray, method: str) -> np.ndarray:
     """Pearson or Spearman correlation between the columns of ``values``."""
+    if values.shape[1] == 0:  # numpy < 2 gives a 1 x 1 NaN for one row and no columns
+        return np.empty((0, 0))
     if method == "spearman":
         values = stats.rankdata(values, axis=0)
     return np.atleast_2d(np.corrcoef(values, rowvar=False))
