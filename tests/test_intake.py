@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scanpy as sc
-from conftest import fingerprint, make_synthetic
+from conftest import fingerprint, layout_params, make_synthetic
 from scipy import sparse
 
 import sc_heatmaps as sch
@@ -91,7 +91,7 @@ def _layouts(X: sparse.csr_matrix) -> dict:
     }
 
 
-@pytest.mark.parametrize("layout", list(_layouts(make_synthetic().X)))
+@pytest.mark.parametrize("layout", layout_params(_layouts(make_synthetic().X)))
 def test_wilcoxon_takes_every_layout(layout):
     adata = make_synthetic()
     X = _layouts(adata.X)[layout]

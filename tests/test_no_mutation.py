@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import fingerprint
+from conftest import fingerprint, layout_params
 from scipy import sparse
 
 import sc_heatmaps as sch
@@ -116,7 +116,7 @@ def _awkward(X) -> dict:
     }
 
 
-@pytest.mark.parametrize("matrix", list(_awkward(sparse.csr_matrix((1, 1)))))
+@pytest.mark.parametrize("matrix", layout_params(_awkward(sparse.csr_matrix((1, 1)))))
 @pytest.mark.parametrize("name", list(CALLS))
 def test_awkward_matrices_are_not_modified(synthetic, name, matrix):
     synthetic.X = _awkward(synthetic.X)[matrix]
