@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from importlib.metadata import version
 from pathlib import Path
 
 import anndata as ad
@@ -47,7 +48,7 @@ def _anndata_holds_sparse_arrays() -> bool:
 # us one: cases built on them apply only where anndata holds them
 SPARSE_ARRAYS = pytest.mark.skipif(
     not _anndata_holds_sparse_arrays(),
-    reason=f"anndata {ad.__version__} holds no scipy sparse arrays (anndata >= 0.11 does)",
+    reason=f"anndata {version('anndata')} holds no scipy sparse arrays (anndata >= 0.11 does)",
 )
 
 

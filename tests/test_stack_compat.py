@@ -2,7 +2,8 @@
 
 pandas 3 writes integer categories as floats in ``Categorical.astype(str)`` when a
 label is missing ("0.0"), anndata 0.13 lists X under the layer key ``None``, and
-numpy < 2 gives a 1 x 1 NaN as the correlation matrix of one row and no columns.
+numpy < 2 gives a 1 x 1 NaN as the correlation matrix of one row and no columns, and
+pandas < 2.2 refuses to turn a nullable column with missing values into floats.
 """
 
 from __future__ import annotations
@@ -53,3 +54,33 @@ def test_correlation_of_no_variables_is_empty(method):
 
     for n_rows in (1, 5):  # one row: a one-cell group
         assert correlation_matrix(np.ones((n_rows, 0)), method).shape == (0, 0)
+
+
+def _nullable_umis(adata):
+    """A nullable Int64 obs column with missing values (pandas < 2.2 refuses to turn such a
+    column into floats without an explicit na_value)."""
+    umis = pd.array(np.arange(adata.n_obs) % 7 * 100, dtype="Int64")
+    umis[::5] = pd.NA
+    adata.obs["umis"] = umis
+    return adata.obs["umis"].astype("float64")  # NaN for <NA>
+
+
+def test_obs_summary_of_a_nullable_column(synthetic):
+    floats = _nullable_umis(synthetic)
+    table = sch.get.obs_summary(synthetic, "umis", "cluster", "dataset", op="mean")
+    expected = (
+        floats.groupby([synthetic.obs["cluster"], synthetic.obs["dataset"]], observed=True)
+        .mean()
+        .unstack()
+    )
+    np.testing.assert_allclose(
+        table.to_numpy(dtype=float), expected.loc[table.index, table.columns].to_numpy()
+    )
+
+
+def test_correlation_with_a_nullable_column(synthetic):
+    _nullable_umis(synthetic)
+    res = sch.get.correlation(synthetic, rows=["G00", "umis"], cols=["G00"], min_nonzero=0)
+    reasons = res.dropped.set_index("variable")["reason"]
+    assert reasons["umis"] == "holds NaN or inf"
+    assert res.matrix.loc["G00", "G00"] == pytest.approx(1.0)

@@ -70,7 +70,8 @@ def obs_summary(
         {
             "row": pd.Categorical(row_cat),
             "col": grouping.codes,
-            "value": col.to_numpy(dtype=np.float64),
+            # na_value: pandas < 2.2 refuses to turn a nullable column with <NA> into floats
+            "value": col.to_numpy(dtype=np.float64, na_value=np.nan),
         }
     )
     frame = frame[(frame["col"] >= 0) & frame["row"].notna()]

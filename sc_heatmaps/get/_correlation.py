@@ -119,7 +119,8 @@ def _obs_values(adata, keys: list[str], mask) -> np.ndarray:
     cols = []
     for key in keys:
         col = numeric_obs(adata.obs, key, "obs column")
-        cols.append(col.to_numpy(dtype=np.float64)[mask])
+        # na_value: pandas < 2.2 refuses to turn a nullable column with <NA> into floats
+        cols.append(col.to_numpy(dtype=np.float64, na_value=np.nan)[mask])
     return np.column_stack(cols) if cols else np.empty((int(mask.sum()), 0))
 
 
