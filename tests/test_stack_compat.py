@@ -84,3 +84,14 @@ def test_correlation_with_a_nullable_column(synthetic):
     reasons = res.dropped.set_index("variable")["reason"]
     assert reasons["umis"] == "holds NaN or inf"
     assert res.matrix.loc["G00", "G00"] == pytest.approx(1.0)
+
+
+def test_clustering_identical_columns_draws_a_flat_dendrogram():
+    """Merge heights all 0 (each column one z-scored value): marsilea < 0.6.3 crashed."""
+    frame = pd.DataFrame(
+        np.diag([79.5, 82.0, 69.4]).astype(float), index=["1", "0", "30"], columns=["a", "b", "c"]
+    )
+    frame[frame == 0] = np.nan
+    plot = sch.pl.matrix_heatmap(frame, scale="zscore", cluster_cols=True)
+    assert sorted(plot.data.columns) == ["a", "b", "c"]
+    assert plot.axes["col_dendrogram"] is not None
