@@ -111,7 +111,8 @@ def warn_if_counts(expr: Expression) -> None:
     values = _sample_values(expr.X).ravel()
     if values.size == 0 or np.signbit(values).any():
         return
-    integers = values.dtype.kind in "iub" or not np.any(values % 1)
+    with np.errstate(invalid="ignore"):  # inf and NaN are refused later, by name
+        integers = values.dtype.kind in "iub" or not np.any(values % 1)
     if integers and values.max(initial=0) > 1:
         warnings.warn(
             f"The values in {expr.where} look like raw counts (non-negative integers); "
