@@ -85,8 +85,14 @@ def clean_figure_text(figure) -> None:
 
 @contextmanager
 def _literal_rc() -> Iterator[None]:
-    with mpl.rc_context(LITERAL_RC):
+    # only these keys are set and restored: mpl.rc_context restores every rcParam, which
+    # resets the notebook's interactive state so that later figures are not displayed
+    saved = {key: mpl.rcParams[key] for key in LITERAL_RC}
+    mpl.rcParams.update(LITERAL_RC)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def literal_text(draw: F) -> F:

@@ -300,7 +300,8 @@ def test_normal_sizes_still_work(tmp_path):
     fig = plot.savefig(tmp_path / "markers.png", dpi=300)[0]
     w, h = plot.figure.get_size_inches()
     with Image.open(fig) as im:
-        assert im.size == (round(w * 300), round(h * 300))
+        # matplotlib truncates or rounds the pixel size depending on its version
+        assert abs(im.size[0] - w * 300) <= 1 and abs(im.size[1] - h * 300) <= 1
     assert h > 22  # 100 rows
 
 
