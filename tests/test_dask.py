@@ -8,7 +8,7 @@ import pytest
 from conftest import make_synthetic
 
 import sc_heatmaps as sch
-from sc_heatmaps.get._aggregate import group_stats_all
+from sc_heatmaps._aggregate import group_stats_all
 
 da = pytest.importorskip("dask.array")
 

@@ -11,7 +11,7 @@ from scipy import sparse, stats
 
 import sc_heatmaps as sch
 from sc_heatmaps._sources import resolve_source
-from sc_heatmaps.tl._rank_store import group_codes
+from sc_heatmaps.tl._ranking import group_codes
 from sc_heatmaps.tl._ttest import ttest_ranking
 
 
@@ -93,7 +93,7 @@ def test_matches_scanpy_with_groups_and_log_base():
 
 
 def test_small_chunks_give_the_same_statistics(monkeypatch):
-    import sc_heatmaps.get._aggregate as agg
+    import sc_heatmaps._aggregate as agg
 
     adata = make_synthetic(seed=8, n_per_group=40)
     big = _compare(adata)

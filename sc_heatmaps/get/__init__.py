@@ -1,4 +1,9 @@
-"""Readers: turn AnnData into pandas objects (they never write into ``adata``)."""
+"""Readers: turn AnnData into pandas objects (they never write into ``adata``).
+
+``get`` sits above ``tl``: it may call the tools (``marker_genes`` reads markers from
+``tl.top_markers``), and ``tl`` never imports ``get``; both aggregate through the
+private ``sc_heatmaps._aggregate``. ``pl`` draws what ``get`` prepares.
+"""
 
 from ._cells import obs_summary, select_cells
 from ._colors import category_colors

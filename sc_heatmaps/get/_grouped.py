@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -9,11 +10,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._aggregate import group_medians, group_stats
 from .._groups import Grouping, make_grouping
 from .._sources import column_block, nan_genes, resolve_source
 from .._validate import ScHeatmapsKeyError, check_choice
 from ..arrange import scale_rows
-from ._aggregate import group_medians, group_stats
 
 Stat = Literal["mean", "median", "fraction"]
 STATS = ("mean", "median", "fraction")
@@ -61,7 +62,8 @@ def as_gene_list(var_names: str | Sequence[str] | Mapping[str, Sequence[str]]) -
         genes = list(dict.fromkeys(g for block in var_names.values() for g in block))
     else:
         genes = [str(g) for g in var_names]
-        repeated = sorted({g for g in genes if genes.count(g) > 1})
+        counts = Counter(genes)  # one pass: list.count per gene took minutes for 20,000
+        repeated = sorted(g for g, n in counts.items() if n > 1)
         if repeated:
             raise ValueError(f"var_names lists {repeated!r} more than once; list each gene once.")
     if not genes:

@@ -1,4 +1,9 @@
-"""Marker genes as a mapping, for plotting."""
+"""Marker genes as a mapping, for plotting.
+
+The one place where ``get`` calls ``tl``: markers are computed by
+:func:`sc_heatmaps.tl.top_markers` (with ``key_added=None``, so nothing is written)
+and read out per group. ``tl`` never imports ``get`` (see ``sc_heatmaps.tl``).
+"""
 
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ def marker_genes(
     >>> len(markers) == adata.obs["cluster"].nunique()
     True
     """
-    from ..tl import top_markers
+    from ..tl import top_markers  # on first use: the ranking code loads anndata
 
     table = top_markers(
         adata,

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._aggregate import group_stats
 from .._intake import intake
 from .._sources import Expression, column_block, resolve_source
 from .._validate import (
@@ -20,17 +21,10 @@ from .._validate import (
     check_choice,
     check_number,
 )
-from ..get._aggregate import group_stats
+from ._checks import checked_log1p
 from ._provenance import fingerprint
-from ._rank_store import (
-    check_free,
-    checked_log1p,
-    compute_ranking,
-    find_reusable,
-    group_codes,
-    ranking_table,
-    store_result,
-)
+from ._rank_store import check_free, find_reusable, ranking_table, store_result
+from ._ranking import compute_ranking, group_codes
 from ._select import select_markers
 
 METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", "logreg")

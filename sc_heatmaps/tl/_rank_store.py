@@ -1,19 +1,14 @@
-"""Reading, computing and storing ``rank_genes_groups`` results."""
+"""Reading and storing ``rank_genes_groups`` results (computing them is ``_ranking``)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, MutableMapping
-from dataclasses import replace
 
-import anndata as ad
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
-from .._intake import is_dask, private_copy
-from .._sources import RNA, Expression, nonfinite_genes
-from ._provenance import FINGERPRINT, log_recompute, why_not_reusable
+from .._sources import RNA, Expression
+from ._provenance import log_recompute, why_not_reusable
 
 
 def _same_source(params: Mapping, request: Mapping, expr: Expression) -> bool:
@@ -70,147 +65,6 @@ def check_free(uns: Mapping, key_added: str | None) -> None:
             "(another groupby, method, source or set of groups); it is never overwritten. "
             "Pass another key_added, or key_added=None to compute without storing."
         )
-
-
-def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
-    """Code of each cell: its position in ``group_names``, or ``len(group_names)`` for the
-    other cells (they belong to the rest of every group, as in scanpy)."""
-    # through the category codes: under pandas 3, cat.astype(str) writes integer
-    # categories as floats ("0.0") when a label is missing
-    rest = len(group_names)
-    position = {g: i for i, g in enumerate(group_names)}
-    lookup = np.array([position.get(str(c), rest) for c in cat.categories] + [rest])
-    return lookup[np.asarray(cat.codes)].astype(np.int64)  # code -1 (no label): the rest
-
-
-def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
-    """Markers cannot be ranked on NaN or inf values, whatever the method."""
-    if genes:
-        raise ValueError(
-            f"{len(genes)} genes hold NaN or inf values in {expr.where} (e.g. {genes[:10]!r}); "
-            "markers cannot be ranked on them. Fix or remove those values first."
-        )
-
-
-COUNT_SAMPLE_VALUES = 1_000_000
-
-
-def _sample_values(X) -> np.ndarray:
-    """Values of the first cells (about ``COUNT_SAMPLE_VALUES`` of them), in memory."""
-    per_cell = max(
-        1, X.shape[1] if getattr(X, "nnz", None) is None else X.nnz // max(1, X.shape[0])
-    )
-    block = X[: max(1, min(X.shape[0], COUNT_SAMPLE_VALUES // per_cell))]
-    block = block.compute() if is_dask(block) else block
-    return np.asarray(block.data if sparse.issparse(block) else block)
-
-
-def warn_if_counts(expr: Expression) -> None:
-    """Warn, as scanpy does, when the values look like raw counts: fold changes assume
-    log1p-transformed values (an integer count of 200 gives an infinite one)."""
-    values = _sample_values(expr.X).ravel()
-    if values.size == 0 or np.signbit(values).any():
-        return
-    with np.errstate(invalid="ignore"):  # inf and NaN are refused later, by name
-        integers = values.dtype.kind in "iub" or not np.any(values % 1)
-    if integers and values.max(initial=0) > 1:
-        warnings.warn(
-            f"The values in {expr.where} look like raw counts (non-negative integers); "
-            "markers and log fold changes assume log-normalised values. Normalise and "
-            "log-transform first (sc.pp.normalize_total, then sc.pp.log1p), or choose "
-            "another source.",
-            UserWarning,
-            stacklevel=4,
-        )
-
-
-def checked_log1p(uns: Mapping):
-    """``adata.uns["log1p"]`` as scanpy reads it: a mapping (its ``base``), or None."""
-    log1p = uns.get("log1p")
-    if log1p is None or isinstance(log1p, Mapping):
-        return log1p
-    raise ValueError(
-        f"adata.uns['log1p'] is {log1p!r} (a {type(log1p).__name__}); scanpy stores a "
-        "mapping such as {'base': None} there (None: natural log). Fix it, e.g. "
-        "adata.uns['log1p'] = {'base': None}, or delete it."
-    )
-
-
-def compute_ranking(
-    expr: Expression, cat: pd.Categorical, request: Mapping, log1p, fingerprint=None
-) -> dict:
-    """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
-
-    The user's AnnData is never touched. All genes are ranked, so that the
-    duplicate policies can refill groups from further down. The t-tests are
-    computed from one-pass statistics (same results as scanpy, see ``_ttest``).
-    """
-    if request["method"] != "logreg":
-        warn_if_counts(expr)
-    if request["method"] in ("t-test", "t-test_overestim_var"):
-        from ._ttest import ttest_ranking  # checks NaN and inf from its own sums
-
-        codes = group_codes(cat, list(request["groups"]))
-        result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
-    else:
-        result = _scanpy_ranking(expr, cat, request, log1p)
-    if fingerprint is not None:
-        result["params"][FINGERPRINT] = dict(fingerprint)
-    return result
-
-
-def _scanpy_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
-    """scanpy's wilcoxon or logreg on a private copy (scanpy modifies its input)."""
-    import scanpy as sc
-
-    X = private_copy(expr.X, expr.where)
-    refuse_nonfinite(expr, nonfinite_genes(replace(expr, X=X)))
-
-    groupby = request["groupby"]
-    labels = pd.Categorical.from_codes(
-        np.asarray(cat.codes), categories=[str(c) for c in cat.categories]
-    )
-    obs = pd.DataFrame({groupby: labels}, index=pd.RangeIndex(len(labels)).astype(str))
-    tmp = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=expr.var_names.astype(str)))
-    if log1p is not None:
-        tmp.uns["log1p"] = dict(log1p)
-    sc.tl.rank_genes_groups(
-        tmp,
-        groupby,
-        groups=list(request["groups"]),
-        reference="rest",
-        method=request["method"],
-        corr_method=request["corr_method"],
-        n_genes=tmp.n_vars,
-        use_raw=False,
-    )
-    result = dict(tmp.uns["rank_genes_groups"])
-    if request["method"] == "logreg" and len(result["names"].dtype.names) == 1:
-        result.update(_binary_logreg(result, list(request["groups"])))
-    result["params"] = {
-        **result["params"],
-        **expr.scanpy_kwargs,
-        "source": request["source"],
-        "groups": list(request["groups"]),
-    }
-    return result
-
-
-def _binary_logreg(result: Mapping, groups: list[str]) -> dict:
-    """Both groups of a two-group logistic regression.
-
-    scanpy reports one ranking only, under the first group's name, although its
-    scores are the coefficients of scikit-learn's positive class: the second group
-    in category order (``groups`` is in category order). The second group gets those
-    scores; the first group gets their negation, ranked from the other end.
-    """
-    first, second = groups
-    names = np.asarray(result["names"][first]).astype(object)
-    scores = np.asarray(result["scores"][first], dtype=np.float32)
-    return {
-        "names": pd.DataFrame({first: names[::-1], second: names}).to_records(index=False),
-        "scores": pd.DataFrame({first: -scores[::-1], second: scores}).to_records(index=False),
-    }
 
 
 def store_result(uns: MutableMapping, key_added: str, result: dict) -> None:

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._aggregate import group_stats_all
 from .._sources import Expression
-from ..get._aggregate import group_stats_all
-from ._rank_store import refuse_nonfinite
+from ._checks import refuse_nonfinite
 
 _DTYPES = {
     "names": "O",

@@ -3,6 +3,9 @@
 This follows ``scanpy.get.aggregate``: ``G @ X`` where ``G`` is a
 (groups x cells) indicator matrix. Only the selected genes are ever read, in
 float64, so sums of many float32 values keep their precision.
+
+A private module below both ``get`` and ``tl`` (both aggregate cells per group): it
+imports neither of them, so neither layer has to reach into the other for it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .._intake import intake_block, is_dask, wide_squares
-from .._kernels import block_stats
-from .._kernels import chunk_moments as _chunk_moments
+from ._intake import intake_block, is_dask, wide_squares
+from ._kernels import block_stats
+from ._kernels import chunk_moments as _chunk_moments
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def _moments_of(block, codes: np.ndarray, n_groups: int, square_in_float64: bool
     which moved t-test p-values below 1e-30 by up to 1e-4 relative."""
     square_in_float64 = square_in_float64 or wide_squares(block.dtype)
     if sparse.issparse(block):
-        from .._numba_kernels import csr_group_moments
+        from ._numba_kernels import csr_group_moments
 
         return csr_group_moments(sparse.csr_matrix(block), codes, n_groups, square_in_float64)
     return _chunk_moments(block, codes, n_groups, square_in_float64)

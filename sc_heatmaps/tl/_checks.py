@@ -1,0 +1,70 @@
+"""Checks of the values markers are ranked on: finite values, log-normalised values,
+a well-formed ``adata.uns["log1p"]``.
+
+Below every other module of ``tl`` that ranks genes (``_ranking``, ``_ttest``): it
+imports none of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import sparse
+
+from .._intake import is_dask
+from .._sources import Expression
+
+
+def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
+    """Markers cannot be ranked on NaN or inf values, whatever the method."""
+    if genes:
+        raise ValueError(
+            f"{len(genes)} genes hold NaN or inf values in {expr.where} (e.g. {genes[:10]!r}); "
+            "markers cannot be ranked on them. Fix or remove those values first."
+        )
+
+
+COUNT_SAMPLE_VALUES = 1_000_000
+
+
+def _sample_values(X) -> np.ndarray:
+    """Values of the first cells (about ``COUNT_SAMPLE_VALUES`` of them), in memory."""
+    per_cell = max(
+        1, X.shape[1] if getattr(X, "nnz", None) is None else X.nnz // max(1, X.shape[0])
+    )
+    block = X[: max(1, min(X.shape[0], COUNT_SAMPLE_VALUES // per_cell))]
+    block = block.compute() if is_dask(block) else block
+    return np.asarray(block.data if sparse.issparse(block) else block)
+
+
+def warn_if_counts(expr: Expression) -> None:
+    """Warn, as scanpy does, when the values look like raw counts: fold changes assume
+    log1p-transformed values (an integer count of 200 gives an infinite one)."""
+    values = _sample_values(expr.X).ravel()
+    if values.size == 0 or np.signbit(values).any():
+        return
+    with np.errstate(invalid="ignore"):  # inf and NaN are refused later, by name
+        integers = values.dtype.kind in "iub" or not np.any(values % 1)
+    if integers and values.max(initial=0) > 1:
+        warnings.warn(
+            f"The values in {expr.where} look like raw counts (non-negative integers); "
+            "markers and log fold changes assume log-normalised values. Normalise and "
+            "log-transform first (sc.pp.normalize_total, then sc.pp.log1p), or choose "
+            "another source.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def checked_log1p(uns: Mapping):
+    """``adata.uns["log1p"]`` as scanpy reads it: a mapping (its ``base``), or None."""
+    log1p = uns.get("log1p")
+    if log1p is None or isinstance(log1p, Mapping):
+        return log1p
+    raise ValueError(
+        f"adata.uns['log1p'] is {log1p!r} (a {type(log1p).__name__}); scanpy stores a "
+        "mapping such as {'base': None} there (None: natural log). Fix it, e.g. "
+        "adata.uns['log1p'] = {'base': None}, or delete it."
+    )
