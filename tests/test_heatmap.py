@@ -78,12 +78,14 @@ def test_bar_colours_come_from_uns_and_agree_with_rows(synthetic):
     assert synthetic.uns["cluster_colors"] == ["#111111", "#222222", "#333333", "#444444"]
 
 
-def test_dataset_and_cluster_bars_never_share_colours(example):
+def test_dataset_and_cluster_bars_take_their_keys_colours(example):
+    """Issue 12: a category's colour belongs to its obs key (no muted dataset palette)."""
     plot = sch.pl.grouped_heatmap(example, cluster_key="cluster", dataset_key="dataset", n_genes=2)
     datasets = set(bar_colors(plot.axes["col_bars"]["dataset"]))
     clusters = set(bar_colors(plot.axes["col_bars"]["cluster"]))
     assert len(datasets) == 3 and len(clusters) == 8
-    assert not datasets & clusters
+    assert datasets == set(sch.get.category_colors(example, "dataset").values())
+    assert clusters == set(sch.get.category_colors(example, "cluster").values())
 
 
 @pytest.mark.parametrize(
@@ -260,16 +262,16 @@ def test_no_text_overlaps_or_clipping(example, name):
 
 
 @pytest.mark.parametrize("kind", ["grouped", "cells"])
-def test_two_bars_never_share_a_colour_without_dataset_key(kind):
-    """Without dataset_key, the outer bar takes the dataset palette: 'd1' is never drawn in
-    the colour of cluster 'c0' (a reader would take them for the same thing)."""
+def test_two_bars_take_their_keys_colours_without_dataset_key(kind):
+    """Issue 12: without dataset_key too, each bar takes the registry colours of its key
+    (the outer bar no longer switches to a muted dataset palette)."""
     from conftest import make_synthetic
 
     a = make_synthetic()
     draw = sch.pl.grouped_heatmap if kind == "grouped" else sch.pl.cell_heatmap
     plot = draw(a, ["G00", "G04"], ["dataset", "cluster"])
     palettes = plot.spec.col_palettes
-    assert not set(palettes["dataset"].values()) & set(palettes["cluster"].values())
+    assert palettes["dataset"] == sch.get.category_colors(a, "dataset")
     assert palettes["cluster"] == sch.get.category_colors(a, "cluster")
     plt.close("all")
 

@@ -1,75 +1,126 @@
-"""Category colours: ``adata.uns[f"{key}_colors"]`` when valid, else a stable palette."""
+"""The colour registry: one colour per category of an obs key, the same in every figure.
+
+A category's colour is a property of its obs key only, never of the figure or of the
+role the key plays in it: ``adata.uns[f"{key}_colors"]`` when it is valid, else the
+package palette (:data:`sc_heatmaps._palette.PALETTE`) in category order.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.colors import is_color_like, to_hex
 
+from .._palette import PALETTE
 from .._validate import categorical_obs
 
-# A second, muted palette for dataset bars, so that dataset and cluster bars
-# side by side never share colours with scanpy's saturated cluster palette.
-_DATASET_PALETTE = [
-    "#404040",
-    "#c7a500",
-    "#5e81ac",
-    "#a3be8c",
-    "#b48ead",
-    "#d08770",
-    "#88c0d0",
-    "#bf616a",
-]
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-def default_palette(n: int, role: Literal["cluster", "dataset"] = "cluster") -> list[str]:
-    """The palette scanpy would pick for ``n`` categories (or the dataset palette)."""
-    from scanpy.plotting import palettes
-
-    if role == "dataset" and n <= len(_DATASET_PALETTE):
-        return list(_DATASET_PALETTE[:n])
-    if n <= 20:
-        pal = palettes.default_20
-    elif n <= 28:
-        pal = palettes.default_28
-    elif n <= len(palettes.default_102):
-        pal = palettes.default_102
-    else:
-        import matplotlib as mpl
-
-        cmap = mpl.colormaps["turbo"]
-        return [to_hex(cmap(x)) for x in np.linspace(0, 1, n)]
-    return [to_hex(c) for c in pal[:n]]
+def _role_deprecated(role, where: str) -> None:
+    if role is not None:
+        warnings.warn(
+            f"{where}: role={role!r} is deprecated and ignored; a category's colour now "
+            "depends on its obs key only. Drop the role argument.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
 
-def bar_colors(adata, keys: list[str], dataset_key: str | None) -> dict[str, dict[str, str]]:
-    """Colours of the annotation bars of ``keys`` (one bar per key).
+def _overflow_colors(start: int, stop: int) -> list[str]:
+    """Colours of positions ``start..stop-1`` past the end of the palette.
 
-    The dataset bar takes the muted dataset palette, so that it never repeats the
-    colours of the cluster bar beside it. Without ``dataset_key``, the outermost
-    of several keys (the one the columns are split by) plays that role.
+    Position ``i`` takes matplotlib's ``turbo`` colormap (linearly interpolated) at
+    ``0.05 + 0.9 * frac((i - len(PALETTE)) * 0.618...)``: golden-ratio steps spread
+    successive colours over the colormap, the clipped ends keep away from its darkest
+    tones, and a position's colour does not depend on how many categories there are.
     """
-    if dataset_key is None and len(keys) > 1:
-        dataset_key = keys[0]
-    return {
-        k: category_colors(adata, k, "dataset" if k == dataset_key else "cluster") for k in keys
-    }
+    import matplotlib as mpl
+
+    if stop <= start:
+        return []
+    lut = np.asarray(mpl.colormaps["turbo"].colors)
+    grid = np.linspace(0.0, 1.0, len(lut))
+    steps = np.arange(start, stop) - len(PALETTE)
+    x = 0.05 + 0.9 * ((steps * _GOLDEN) % 1.0)
+    rgb = np.stack([np.interp(x, grid, lut[:, c]) for c in range(3)], axis=1)
+    return [to_hex(c) for c in rgb]
 
 
-def category_colors(
-    adata, key: str, role: Literal["cluster", "dataset"] = "cluster"
-) -> dict[str, str]:
+def _palette_colors(n: int) -> list[str]:
+    """The first ``n`` colours: the palette, then the overflow rule past its end."""
+    return list(PALETTE[:n]) + _overflow_colors(len(PALETTE), n)
+
+
+def default_palette(n: int, role=None) -> list[str]:
+    """The first ``n`` colours of the package palette.
+
+    Parameters
+    ----------
+    n
+        Number of colours.
+    role
+        Deprecated and ignored (it once chose a muted palette for dataset bars).
+
+    Returns
+    -------
+    list of str
+        ``n`` hex colours: scanpy's ``default_20`` for the first 20, then the
+        glasbey extension (64 colours in all), then, past the palette, matplotlib's
+        ``turbo`` colormap sampled at golden-ratio steps (distinct up to 200 colours).
+    """
+    _role_deprecated(role, "default_palette")
+    return _palette_colors(n)
+
+
+def _stored_colors(adata, key: str, n: int) -> list[str] | None:
+    """``uns[f"{key}_colors"]`` as hex when it holds a valid colour for each of ``n``."""
+    stored = adata.uns.get(f"{key}_colors")
+    if stored is None or isinstance(stored, str | bytes | Mapping):
+        return None
+    try:
+        stored = list(stored)
+    except TypeError:
+        return None
+    if len(stored) < n or not all(is_color_like(c) for c in stored[:n]):
+        return None
+    return [to_hex(c) for c in stored[:n]]
+
+
+def category_colors(adata, key: str, role=None) -> dict[str, str]:
     """Colour of every category of ``obs[key]`` (by category name, as hex).
 
-    Reads ``adata.uns[f"{key}_colors"]`` when it has one valid colour per
-    category; never writes into ``adata``.
+    Parameters
+    ----------
+    adata
+        The AnnData; it is read only, never written.
+    key
+        A categorical obs column.
+    role
+        Deprecated and ignored: a category's colour depends on its key only.
+
+    Returns
+    -------
+    dict
+        ``{category: "#rrggbb"}`` in category order. The colours are
+        ``adata.uns[f"{key}_colors"]`` when it has a valid colour for every category
+        (extra entries are ignored, as scanpy does), else :func:`default_palette`
+        in category order.
     """
+    _role_deprecated(role, "category_colors")
     cat = categorical_obs(adata.obs, key, "key")
     names = [str(c) for c in cat.categories]
-    stored = adata.uns.get(f"{key}_colors")
-    if stored is not None and len(stored) >= len(names) and all(is_color_like(c) for c in stored):
-        colors = [to_hex(c) for c in list(stored)[: len(names)]]
-    else:
-        colors = default_palette(len(names), role)
+    colors = _stored_colors(adata, key, len(names)) or _palette_colors(len(names))
     return dict(zip(names, colors, strict=True))
+
+
+def bar_colors(adata, keys: list[str], dataset_key: str | None = None) -> dict[str, dict]:
+    """Colours of the annotation bars of ``keys``: :func:`category_colors` of each key.
+
+    ``dataset_key`` is accepted for compatibility and changes nothing: a key gets the
+    same colours whether or not it is the dataset key.
+    """
+    del dataset_key
+    return {k: category_colors(adata, k) for k in keys}
