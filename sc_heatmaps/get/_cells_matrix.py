@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .._genes import gene_names
 from .._groups import make_grouping
 from .._sources import column_block, resolve_source
 from .._validate import check_choice
@@ -71,19 +72,24 @@ def cell_matrix(
     max_cells_per_group: int | None = 500,
     reduce: Literal["bins", "sample"] = "bins",
     random_state: int = 0,
+    gene_symbols: str | None = None,
 ) -> CellMatrix:
     """Per-cell values of ``var_names``, cells grouped by ``groupby`` in category order.
 
     With ``max_cells_per_group``, a larger group is reduced to that many columns:
     ``"bins"`` averages consecutive cells (every cell still counts),
     ``"sample"`` keeps a seeded random sample. Only the selected genes are read.
+    With ``gene_symbols`` (a var column, as in scanpy) genes are given, and the rows
+    labelled, by symbol (see :func:`sc_heatmaps.get.grouped_expression`).
     """
     check_choice("reduce", reduce, REDUCE)
     if max_cells_per_group is not None and max_cells_per_group < 1:
         raise ValueError(f"max_cells_per_group={max_cells_per_group!r} must be positive or None.")
-    genes = as_gene_list(var_names)
+    names = gene_names(adata, gene_symbols, source)
+    genes, _ = names.to_var_names(as_gene_list(var_names))
     expr = resolve_source(adata, source)
     idx, _ = expr.gene_indices(genes)
+    genes = names.labels(genes)
     grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
     rng = np.random.default_rng(random_state)
     order = np.argsort(grouping.codes, kind="stable")

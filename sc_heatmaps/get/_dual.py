@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .._genes import gene_names
 from .._groups import cluster_mask, labelled_cells
 from .._sources import column_block, nan_genes, resolve_source
 from .._validate import categorical_obs, check_choice, check_number
@@ -143,6 +144,7 @@ def dual_expression(
     method: Literal["pearson", "spearman"] = "pearson",
     exclude_double_zero: bool = False,
     threshold: float = 0.0,
+    gene_symbols: str | None = None,
 ) -> DualExpression:
     """Expression of two genes in every cell, with co-expression statistics per group.
 
@@ -167,6 +169,10 @@ def dual_expression(
         the per-cell frame); the expression fractions still count every cell.
     threshold
         A gene counts as expressed in a cell when its value is above this.
+    gene_symbols
+        A var column holding gene symbols, as in scanpy: ``gene_x`` and ``gene_y`` are
+        then symbols, and ``gene_x``/``gene_y`` of the result too (see
+        :func:`sc_heatmaps.get.grouped_expression`).
 
     Cells without a ``color`` or ``split_by`` label (NaN) belong to no group and
     are left out, as in the grouped functions.
@@ -181,7 +187,9 @@ def dual_expression(
     """
     check_choice("method", method, METHODS)
     check_number("threshold", threshold)
-    genes = _check_genes(gene_x, gene_y)
+    names = gene_names(adata, gene_symbols, source)
+    genes, _ = names.to_var_names(_check_genes(gene_x, gene_y))
+    gene_x, gene_y = names.labels(genes)
     expr = resolve_source(adata, source)
     idx, _ = expr.gene_indices(genes)
     keys = [k for k in (color,) if k is not None]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._aggregate import group_medians, group_stats
+from .._genes import gene_names
 from .._groups import Grouping, make_grouping
 from .._sources import column_block, nan_genes, resolve_source
 from .._validate import ScHeatmapsKeyError, check_choice
@@ -82,6 +83,7 @@ def grouped_expression(
     stat: Stat = "mean",
     scale: Literal["zscore", "minmax"] | None = None,
     missing: Literal["raise", "drop"] = "raise",
+    gene_symbols: str | None = None,
 ) -> GroupedExpression:
     """Summarise genes per group of cells (genes x groups).
 
@@ -109,6 +111,11 @@ def grouped_expression(
     missing
         What to do with genes absent from the source or holding NaN there:
         ``"raise"`` (default) or ``"drop"`` (listed in ``dropped_genes``).
+    gene_symbols
+        A column of ``adata.var`` (of ``adata.raw.var`` for ``source="RNA"`` when
+        ``adata.raw`` is set) holding gene symbols, as in scanpy: ``var_names`` are then
+        given, and the rows labelled, by symbol (e.g. with Ensembl IDs as
+        ``var_names``). See :mod:`sc_heatmaps._genes` for the rules.
 
     Examples
     --------
@@ -120,10 +127,13 @@ def grouped_expression(
     """
     check_choice("stat", stat, STATS)
     check_choice("missing", missing, MISSING)
-    genes = as_gene_list(var_names)
+    names = gene_names(adata, gene_symbols, source)
+    genes, unknown = names.to_var_names(as_gene_list(var_names), missing=missing)
     expr = resolve_source(adata, source)
     grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
     idx, dropped = expr.gene_indices(genes, missing=missing, can_drop=True)
+    dropped = unknown + names.labels(dropped)
+    genes = names.labels(genes)  # the values are read by position: label the rows now
     genes = [g for g in genes if g not in set(dropped)]
     block = column_block(expr.X, idx) if len(idx) else None
     bad = nan_genes(block, genes) if block is not None else []

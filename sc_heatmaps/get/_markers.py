@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
+from .._genes import gene_names
+from .._validate import as_name_list
+
 
 def marker_genes(
     adata,
@@ -24,6 +27,7 @@ def marker_genes(
     duplicates: str = "best",
     key: str = "rank_genes_groups",
     candidates: Sequence[str] | None = None,
+    gene_symbols: str | None = None,
 ) -> dict[Hashable, list[str]]:
     """Top marker genes per group as ``{group: [genes]}``, in category order.
 
@@ -31,6 +35,10 @@ def marker_genes(
     into ``adata`` (a stored ranking under ``key`` is reused when it matches).
     The keys are the categories of ``groupby`` with their own type: ``markers[0]``
     for integer categories, ``markers["B"]`` for strings.
+
+    With ``gene_symbols`` (a var column holding symbols, as in scanpy) the markers
+    are returned, and ``candidates`` given, as symbols (a gene without a symbol of
+    its own keeps its var_name; see :func:`sc_heatmaps.get.grouped_expression`).
 
     Examples
     --------
@@ -42,6 +50,9 @@ def marker_genes(
     """
     from ..tl import top_markers  # on first use: the ranking code loads anndata
 
+    names = gene_names(adata, gene_symbols, source)
+    if candidates is not None:
+        candidates, _ = names.to_var_names(as_name_list(candidates, "candidates"))
     table = top_markers(
         adata,
         groupby,
@@ -58,4 +69,6 @@ def marker_genes(
         candidates=candidates,
     )
     groups = table["group"]
-    return {group: list(table.loc[groups == group, "gene"]) for group in groups.cat.categories}
+    return {
+        group: names.labels(table.loc[groups == group, "gene"]) for group in groups.cat.categories
+    }
