@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .._genes import gene_names
 from .._groups import cluster_mask, make_grouping
 from .._sources import column_block, resolve_source
 from .._validate import (
@@ -219,6 +220,7 @@ def correlation(
     source: str = "RNA",
     clusters: str | Sequence[str] | None = None,
     cluster_key: str | None = None,
+    gene_symbols: str | None = None,
 ) -> CorrelationResult:
     """Pairwise correlation between genes and/or numeric obs columns.
 
@@ -252,7 +254,11 @@ def correlation(
     source
         ``"RNA"``, ``"integrated"`` or a layer name.
     clusters, cluster_key
-        Keep only these clusters of ``cluster_key``.
+        Keep only these clusters of ``cluster_key`` (default: ``groupby``). When
+        ``cluster_key`` is ``groupby``, the matrices come in the order of ``clusters``.
+    gene_symbols
+        A var column holding gene symbols, as in scanpy: genes are then given, and
+        labelled, by symbol (see :func:`sc_heatmaps.get.grouped_expression`).
 
     Examples
     --------
@@ -268,20 +274,27 @@ def correlation(
         raise ValueError(f"min_nonzero={min_nonzero!r} is not valid; use a whole number >= 0.")
     if level == "pseudobulk" and groupby is None:
         raise ValueError("level='pseudobulk' averages cells per group of groupby; pass groupby=.")
-    mask = cluster_mask(adata.obs, [cluster_key] if cluster_key else [], clusters, cluster_key)
+    keys = [cluster_key] if cluster_key else ([groupby] if groupby else [])
+    mask = cluster_mask(adata.obs, keys, clusters, cluster_key)
     if not mask.any():
         raise ValueError(f"No cells left after selecting clusters={clusters!r}.")
+    symbols = gene_names(adata, gene_symbols, source)  # gene names in, labels out
+    genes = symbols.translate(genes)
+    rows, cols = (symbols.translate(spec, keep=adata.obs.columns) for spec in (rows, cols))
     row_vars = _variables(rows, adata, genes, obs_keys, cluster_key, "rows")
     col_vars = _variables(cols, adata, genes, obs_keys, cluster_key, "cols")
     values, names = _values(adata, row_vars + col_vars, source, mask)
     row_names = list(dict.fromkeys(n for _, n in row_vars))
     col_names = list(dict.fromkeys(n for _, n in col_vars))
-    parts = _split(adata, values, mask, groupby, level)
+    parts = _split(adata, values, mask, groupby, level, (clusters, cluster_key))
     matrices, reasons, n = {}, [], {}
     for group, part in parts.items():
         mat, why = _one_matrix(part, names, row_names, col_names, method, min_nonzero, group)
         matrices[group], n[group] = mat, len(part[0])
         reasons += why
+    matrices = {group: symbols.relabel(mat, "both") for group, mat in matrices.items()}
+    reasons = [(group, symbols.label(name), why) for group, name, why in reasons]
+    row_names, col_names = symbols.labels(row_names), symbols.labels(col_names)
     dropped = pd.DataFrame(reasons, columns=["group", "variable", "reason"])
     return CorrelationResult(
         matrices=matrices,
@@ -295,14 +308,20 @@ def correlation(
     )
 
 
-def _split(adata, values, mask, groupby, level) -> dict[str, tuple]:
+def _split(adata, values, mask, groupby, level, selection=(None, None)) -> dict[str, tuple]:
     """Observations x variables per matrix, with the non-zero cell counts for
-    ``min_nonzero`` (``None``: count the non-zero observations, which are cells)."""
+    ``min_nonzero`` (``None``: count the non-zero observations, which are cells).
+    The groups follow the category order, except that ``clusters`` of the groupby key
+    (``selection`` is ``(clusters, cluster_key)``) come in the order they are listed."""
     if groupby is None:
         return {"all": (values, None)}
     if level == "pseudobulk":
         return {"all": _pseudobulk(adata, values, mask, groupby)}
-    grouping = make_grouping(adata.obs[mask], groupby)  # an error when no cell has a label
+    clusters, cluster_key = selection
+    # an error when no cell has a label
+    grouping = make_grouping(
+        adata.obs[mask], groupby, clusters=clusters, cluster_key=cluster_key or groupby
+    )
     return {
         str(label): (values[grouping.codes == g], None) for g, label in enumerate(grouping.labels)
     }

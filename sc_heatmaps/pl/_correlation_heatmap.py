@@ -1,40 +1,48 @@
-"""``correlation_heatmap``: one panel per group, one shared order and colour scale."""
+"""``correlation_heatmap``: one panel per group, one shared order and colour scale.
+
+The panels are the column blocks of one :class:`HeatmapBoard`: the rows (variables)
+are shared, the columns are panel x variable, with a gap and a title over each panel
+and one colour bar.
+"""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
-import marsilea as ma
-import marsilea.plotter as mp
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._limits import check_figure_inches
-from .._text import clean_label, literal_text
 from .._validate import MAX_LISTED, check_choice
 from ..arrange import cluster_order, distance_order
 from ..get import correlation
-from ..get._correlation import LABELS
+from ..get._correlation import LABELS, CorrelationResult
 from ._cmaps import resolve_cmap
-from ._heatmap_board import CELL_H, MIN_BODY, _linkage_arg
+from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import Plot
 
 LABEL_CHOICES = ("all", "x", "y", "none")
 MISSING = "#b3b3b3"  # a variable dropped in a panel: grey, apart from white (r = 0)
-NOTE_SIZE = 7  # points
+PANEL = "panel"  # the column-block key of the board
+PANEL_GAP = 0.1  # inches between panels
 
 
+@dataclass(repr=False)
 class CorrelationPlot(Plot):
     """Returned by :func:`sc_heatmaps.pl.correlation_heatmap`.
 
     ``data`` is the matrix drawn (rows indexed by (group, variable) when there
-    are several panels); ``result`` the :class:`~sc_heatmaps.get.CorrelationResult`;
-    ``axes`` has ``"panels"`` (group -> Axes), ``"row_dendrogram"``,
-    ``"col_dendrogram"`` and ``"legend"``.
+    are several panels); ``axes`` has ``"panels"`` (group -> Axes),
+    ``"row_dendrogram"``, ``"col_dendrogram"`` (one Axes per panel) and ``"legend"``.
+
+    Attributes
+    ----------
+    result
+        The :class:`~sc_heatmaps.get.CorrelationResult` drawn.
     """
+
+    result: CorrelationResult | None = None
 
 
 def _kept(wanted, frames, axis: str) -> list:
@@ -93,73 +101,27 @@ def dropped_note(dropped: pd.DataFrame, group: str, obs_keys) -> str | None:
     return f"{n} {noun}{'s' if n != 1 else ''} dropped: {why}"
 
 
+def _linkage(res):
+    """The one linkage matrix of a clustering, or ``None`` (fewer than 2 leaves)."""
+    return None if res is None else next(iter(res.linkages.values()))
+
+
 def _order(mean: pd.DataFrame, cluster: bool):
-    """Row and column order (and linkages) from the mean matrix over panels."""
+    """Row and column order (and linkage matrices) from the mean matrix over panels."""
     n_rows, n_cols = mean.shape
     if not cluster:
         return np.arange(n_rows), np.arange(n_cols), None, None
     if list(mean.index) == list(mean.columns):
         res = distance_order(1.0 - mean.to_numpy())
-        return res.order, res.order, res.linkages, res.linkages
+        return res.order, res.order, _linkage(res), _linkage(res)
     rows = cluster_order(mean.to_numpy()) if n_rows > 1 else None
     cols = cluster_order(mean.to_numpy().T) if n_cols > 1 else None
     return (
         rows.order if rows else np.arange(n_rows),
         cols.order if cols else np.arange(n_cols),
-        rows.linkages if rows else None,
-        cols.linkages if cols else None,
+        _linkage(rows),
+        _linkage(cols),
     )
-
-
-def _wrap(text: str, width: float) -> str:
-    """``text`` in lines that fit ``width`` inches at NOTE_SIZE points."""
-    per_line = max(8, int(width * 72 / (NOTE_SIZE * 0.6)))
-    return "\n".join(textwrap.wrap(text, per_line, break_on_hyphens=False))
-
-
-def _panel(mat, name, first, last, spec) -> ma.Heatmap:
-    n_rows, n_cols = mat.shape
-    width = max(MIN_BODY, n_cols * CELL_H * 1.1)
-    h = ma.Heatmap(
-        mat.to_numpy(dtype=np.float64),
-        cmap=spec["cmap"],
-        vmin=spec["vmin"],
-        vmax=spec["vmax"],
-        label=LABELS[spec["method"]],
-        width=width,
-        height=max(MIN_BODY, n_rows * CELL_H),
-        rasterized=True,
-        name=f"body:{name}",
-        legend=first,
-    )
-    if spec["row_link"] is not None and first:
-        h.add_dendrogram(
-            "left",
-            linkage=_linkage_arg(spec["row_link"]),
-            add_meta=False,
-            name="row_dendrogram",
-            size=0.5,
-        )
-    if spec["col_link"] is not None:
-        h.add_dendrogram(
-            "top",
-            linkage=_linkage_arg(spec["col_link"]),
-            add_meta=False,
-            name=f"col_dendrogram:{name}",
-            size=0.4,
-        )
-    if spec["labels"] in ("all", "y") and last:
-        h.add_right(mp.Labels(list(map(clean_label, mat.index)), fontsize=8), pad=0.04)
-    if spec["labels"] in ("all", "x"):
-        h.add_bottom(
-            mp.Labels(list(map(clean_label, mat.columns)), fontsize=8, rotation=90), pad=0.04
-        )
-    if name is not None:
-        h.add_title(top=clean_label(name), fontsize=10, pad=0.05)
-    note = spec["notes"].get(name)
-    if note:
-        h.add_title(bottom=_wrap(note, width), fontsize=NOTE_SIZE, pad=0.05, color="0.3")
-    return h
 
 
 def correlation_heatmap(
@@ -182,18 +144,25 @@ def correlation_heatmap(
     vmin: float = -1.0,
     vmax: float = 1.0,
     title: str | None = None,
+    figsize: tuple[float, float] | None = None,
 ) -> CorrelationPlot:
     """Heatmap of correlations between genes and/or numeric obs columns.
 
     Takes the options of :func:`sc_heatmaps.get.correlation`. With ``groupby``
-    (at the cell level) one panel is drawn per group, with one shared colour
-    scale and one common row and column order (clustered on the mean matrix),
-    so that the panels can be compared. A variable dropped in one panel (too few
-    expressing cells there, or constant) is dropped there only: its row and
-    column are grey in that panel. Under each panel a short note says how many
-    variables it dropped and why (``"2 genes dropped: sparse"``); the full list
-    is ``plot.result.dropped``. The colour bar names the statistic
-    (``"Pearson r"`` or ``"Spearman ρ"``).
+    (at the cell level) one panel is drawn per group, in the group order (the
+    order of ``clusters`` when they are listed), with one shared colour scale
+    and one common row and column order (clustered on the mean matrix), so that
+    the panels can be compared. Panels are separated by a gap, and each is
+    titled with its group, wrapped or shortened with "…" to the panel's width.
+    A variable dropped in one panel (too few expressing cells there, or
+    constant) is dropped there only: its row and column are grey in that panel.
+    Under each panel a short note says how many variables it dropped and why
+    (``"2 genes dropped: sparse"``); the full list is ``plot.result.dropped``.
+    The colour bar names the statistic (``"Pearson r"`` or ``"Spearman ρ"``).
+
+    By default the figure is sized for print (the board's rule): it fits
+    180 x 240 mm with no text under 6 pt; what was done to fit is listed in
+    ``plot.params["notes"]``.
 
     Parameters
     ----------
@@ -206,6 +175,9 @@ def correlation_heatmap(
         Colour scheme and limits (default -1 to 1).
     title
         Figure title.
+    figsize
+        Size of the whole figure in inches; the panels are fitted inside it.
+        Default: sized from the number of variables, within the print size.
 
     Examples
     --------
@@ -231,22 +203,10 @@ def correlation_heatmap(
         clusters=clusters,
         cluster_key=cluster_key,
     )
-    row_names, col_names = _union(res)
-    mats = {g: m.reindex(index=row_names, columns=col_names) for g, m in res.matrices.items()}
-    r_order, c_order, r_link, c_link = _order(_mean(mats), cluster)
-    mats = {g: m.iloc[r_order, c_order] for g, m in mats.items()}
+    mats, links = _arranged(res, cluster)
     notes = {g: dropped_note(res.dropped, g, adata.obs.columns) for g in mats}
-    spec = {
-        "cmap": resolve_cmap(cmap).with_extremes(bad=MISSING),
-        "notes": {(None if res.pooled else g): note for g, note in notes.items()},
-        "vmin": vmin,
-        "vmax": vmax,
-        "method": method,
-        "labels": labels,
-        "row_link": r_link,
-        "col_link": c_link,
-    }
-    figure, axes = _draw(mats, spec, title, res.pooled)
+    spec = _spec(mats, links, notes, res, cmap, vmin, vmax, labels, title, figsize)
+    figure, axes, fitted = _draw(spec, list(mats))
     data = next(iter(mats.values())) if len(mats) == 1 else pd.concat(mats, names=["group"])
     params = {
         "function": "sc_heatmaps.pl.correlation_heatmap",
@@ -260,57 +220,65 @@ def correlation_heatmap(
         "cmap": str(cmap),
         "vmin": vmin,
         "vmax": vmax,
+        "figsize": figsize,
         "n": res.n.to_dict(),
         "dropped": res.dropped,
-        "rows": list(data.index.get_level_values(-1)[: len(row_names)]),
+        "rows": list(next(iter(mats.values())).index),
         "cols": list(data.columns),
+        "notes": fitted,
     }
-    plot = CorrelationPlot(figure=figure, axes=axes, data=data, params=params)
-    plot.result = res
-    return plot
+    return CorrelationPlot(figure=figure, axes=axes, data=data, params=params, result=res)
 
 
-def _check_size(mats: dict[str, pd.DataFrame]) -> None:
-    """Refuse panels over the size limit before drawing them."""
-    n_rows, n_cols = next(iter(mats.values())).shape
-    width = len(mats) * max(MIN_BODY, n_cols * CELL_H * 1.1)
-    what = f"{len(mats)} panel(s) of {n_rows:,} x {n_cols:,} variables"
-    advice = "correlate fewer genes (genes=, rows=, cols=) or fewer groups (groupby=, clusters=)"
-    check_figure_inches(width, max(MIN_BODY, n_rows * CELL_H), what, advice)
+def _arranged(res, cluster: bool) -> tuple[dict[str, pd.DataFrame], tuple]:
+    """Every panel on the same rows and columns, in one (clustered) order."""
+    row_names, col_names = _union(res)
+    mats = {g: m.reindex(index=row_names, columns=col_names) for g, m in res.matrices.items()}
+    r_order, c_order, r_link, c_link = _order(_mean(mats), cluster)
+    mats = {g: m.iloc[r_order, c_order] for g, m in mats.items()}
+    return mats, (r_link, c_link)
 
 
-@literal_text
-def _draw(mats: dict[str, pd.DataFrame], spec: dict, title: str | None, pooled: bool):
-    _check_size(mats)
+def _spec(mats, links, notes, res, cmap, vmin, vmax, labels, title, figsize) -> HeatmapSpec:
+    """The board: rows shared, columns = panel x variable, one block per panel."""
     names = list(mats)
-    boards = []
-    for i, name in enumerate(names):
-        shown = None if pooled else f"{name}"
-        boards.append(_panel(mats[name], shown, i == 0, i == len(names) - 1, spec))
-    board = boards[0]
-    for extra in boards[1:]:
-        board = board + extra
-    board.add_legends("right", pad=0.3)
-    board.set_margin((0.6 if title else 0.2, 0.2, 0.2, 0.2))
-    fig = plt.figure()
-    board.render(figure=fig)
-    if title:
-        height = fig.get_size_inches()[1]
-        fig.text(0.5, 1 - 0.15 / height, clean_label(title), ha="center", va="top", fontsize=12)
-    composite = len(boards) > 1
-    board_names = [f"body:{None if pooled else n}" for n in names]
+    first = mats[names[0]]
+    wide = pd.concat([mats[g] for g in names], axis=1)
+    panels = pd.DataFrame({PANEL: np.repeat(names, first.shape[1])})
+    r_link, c_link = links
+    return HeatmapSpec(
+        data=wide,
+        col_meta=panels,
+        col_palettes={},  # the panels are titled, not coloured
+        col_split=PANEL,
+        col_split_titles=not res.pooled,
+        col_split_notes={g: n for g, n in notes.items() if n},
+        col_gap=PANEL_GAP,
+        row_linkage=None if r_link is None else {None: r_link},
+        col_linkage=None if c_link is None else dict.fromkeys(names, c_link),
+        cmap=resolve_cmap(cmap),
+        nan_color=MISSING,
+        vmin=vmin,
+        vmax=vmax,
+        cbar_label=LABELS[res.method],
+        labels=labels,
+        title=title,
+        figsize=figsize,
+    )
 
-    def ax(i: int, ax_name: str):
-        return board.get_ax(board_names[i], ax_name) if composite else board.get_ax(ax_name)
 
-    def main(i: int):
-        return board.get_main_ax(board_names[i]) if composite else board.get_main_ax()
+def _draw(spec: HeatmapSpec, names: list[str]) -> tuple:
+    """Draw the board: the figure, the named axes and what the board did to fit the page."""
+    board = HeatmapBoard(spec)
+    fig, board_axes = board.plot()
+    return fig, _axes(board_axes, names), list(board.notes)
 
-    return fig, {
-        "panels": {n: main(i) for i, n in enumerate(names)},
-        "row_dendrogram": ax(0, "row_dendrogram") if spec["row_link"] else None,
-        "col_dendrogram": [ax(i, f"col_dendrogram:{board_names[i][5:]}") for i in range(len(names))]
-        if spec["col_link"]
-        else None,
-        "legend": board.layout.get_legend_ax(),
+
+def _axes(board_axes: dict, names: list[str]) -> dict:
+    row_dendrogram = board_axes["row_dendrogram"]
+    return {
+        "panels": dict(zip(names, board_axes["heatmap"], strict=True)),
+        "row_dendrogram": row_dendrogram[0] if row_dendrogram else None,
+        "col_dendrogram": board_axes["col_dendrogram"],
+        "legend": board_axes["legend"],
     }
