@@ -165,8 +165,25 @@ def _categories_drawn(b: Built, key: str) -> list[str]:
 
 
 def _legend_for(b: Built, key: str) -> dict[str, str]:
+    """{category: colour} of the legend titled ``key`` (else of all legends). A label may
+    add statistics after the name, e.g. ``"ctrl (r = 0.16, n = 750)"``."""
     groups = fc.legend_groups(b.plot.figure, b.texts)
-    return groups.get(key) or {k: v for g in groups.values() for k, v in g.items()}
+    entries = groups.get(key) or {k: v for g in groups.values() for k, v in g.items()}
+    categories = sorted(map(str, b.adata.obs[key].cat.categories), key=len, reverse=True)
+    out = {}
+    for label, color in entries.items():
+        name = label if label in categories else _category_of(label, categories)
+        out[name] = color
+    return out
+
+
+def _category_of(label: str, categories: list[str]) -> str:
+    """The longest category that ``label`` starts with, followed by a space, a bracket,
+    a colon or a line break; the label itself when none does."""
+    for c in categories:
+        if label.startswith(c) and label[len(c) : len(c) + 1] in (" ", "(", ":", "\n"):
+            return c
+    return label
 
 
 # ------------------------------------------------------------------ the figure rules
