@@ -54,7 +54,8 @@ def test_written_atomically_and_from_adata(example, tmp_path):
     out = sch.pl.interactive_heatmap(
         example, tmp_path / "view.html", cluster_key="cluster", n_genes=2, title="Example"
     )
-    assert out == tmp_path / "view.html" and out.read_text().startswith("<!DOCTYPE html>")
+    assert out.path == tmp_path / "view.html" and out.path.read_text() == out
+    assert out.startswith("<!DOCTYPE html>")
     with pytest.raises(ValueError, match=r"\.html path"):
         sch.pl.interactive_heatmap(example, tmp_path / "view.png", cluster_key="cluster")
     with pytest.raises(TypeError, match="grouped or correlation heatmap"):
@@ -115,7 +116,7 @@ def _hover_cell(page, r: int, c: int) -> str:
 
 
 def test_in_chromium(plot, page_for, tmp_path):
-    path = sch.pl.interactive_heatmap(plot, tmp_path / "heat.html")
+    path = sch.pl.interactive_heatmap(plot, tmp_path / "heat.html").path
     page = page_for(path)
     data = plot.data
     genes = list(data.index.get_level_values("gene"))
@@ -188,7 +189,7 @@ def test_correlation_plot_in_chromium(example, page_for, tmp_path):
     corr = sch.pl.correlation_heatmap(
         example, genes=["ISG15", "IFI6", "MX1", "CD3E", "LYZ"], groupby="dataset"
     )
-    page = page_for(sch.pl.interactive_heatmap(corr, tmp_path / "corr.html"))
+    page = page_for(sch.pl.interactive_heatmap(corr, tmp_path / "corr.html").path)
     assert page.errors == []
     rows, cols = _state(page)
     assert len(rows) == len(corr.data) and len(cols) == corr.data.shape[1]
@@ -197,7 +198,7 @@ def test_correlation_plot_in_chromium(example, page_for, tmp_path):
 
 
 def test_tsv_helper_matches_python(plot, page_for, tmp_path):
-    page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "h.html"))
+    page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "h.html").path)
     table = pd.read_csv(io.StringIO(page.evaluate("window.schTsv()")), sep="\t", index_col=0)
     np.testing.assert_allclose(table.to_numpy(), plot.data.to_numpy(), rtol=1e-9)
 

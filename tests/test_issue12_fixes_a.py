@@ -161,7 +161,7 @@ def test_interactive_top_n_ranks_unscaled_means_on_kang(kang, page_for, tmp_path
     score = means.var(axis=1) if by == "variance" else means.sum(axis=1)
     ranked = [genes[i] for i in np.argsort(-score, kind="stable")]
 
-    page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "kang.html"))
+    page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "kang.html").path)
     page.select_option("#sch-top-by", by)
     for n in (10, 20):
         page.select_option("#sch-top-n", str(n))

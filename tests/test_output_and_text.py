@@ -76,7 +76,7 @@ def test_new_files_follow_the_umask(plot, tmp_path, mask):
     with umask(mask):
         written = plot.savefig(tmp_path / "fig.png", dpi=30)
         written.append(sch.export.write_table(plot.data, tmp_path / "table.tsv"))
-        written.append(sch.pl.interactive_heatmap(plot, tmp_path / "page.html"))
+        written.append(sch.pl.interactive_heatmap(plot, tmp_path / "page.html").path)
     assert {p.name: _mode(p) for p in written} == {p.name: 0o666 & ~mask for p in written}
 
 
@@ -146,7 +146,7 @@ def test_long_names_that_the_os_accepts_work(plot, tmp_path, n):
     table = tmp_path / _name_of_bytes(255, ".tsv", char="é")
     assert sch.export.write_table(plot.data, table) == table
     page = tmp_path / _name_of_bytes(255, ".html")
-    assert sch.pl.interactive_heatmap(plot, page) == page
+    assert sch.pl.interactive_heatmap(plot, page).path == page
     assert not [p for p in _names(tmp_path) if p.endswith(".part")]
 
 
@@ -558,7 +558,7 @@ def test_hover_and_tsv_download_in_chromium(synthetic, request, tmp_path):
     plot = sch.pl.grouped_heatmap(
         adata, ['<a href="x">G00</a>', "G04"], ["dataset", "cluster"], source=HOSTILE_LAYER
     )
-    page = open_page(sch.pl.interactive_heatmap(plot, tmp_path / "hostile.html"))
+    page = open_page(sch.pl.interactive_heatmap(plot, tmp_path / "hostile.html").path)
     text = _hover_cell(page, 0, 0)
     assert HOSTILE_LAYER in text and '<a href="x">G00</a>' in text
     assert page.locator(".hoverlayer a, .ytick a, .xtick a").count() == 0

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from datetime import datetime
 from pathlib import Path
+
+from .._options import _finite
 
 FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
 DPI_RANGE = (10.0, 2400.0)  # dots per inch; the export also refuses canvases that are too big
@@ -14,52 +15,11 @@ JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
 # what -o treats as a file extension: a dot, a letter, then up to four letters or digits
 # (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
-KWARGS = {  # --kwargs key -> (API parameter, parser)
-    "vmin": ("vmin", lambda v: _finite(v)),
-    "vmax": ("vmax", lambda v: _finite(v)),
-    "center": ("vcenter", lambda v: _finite(v)),
-    "vcenter": ("vcenter", lambda v: _finite(v)),
-    "cmap": ("cmap", str),
-    "labels": ("labels", str),
-    "scale": ("scale", lambda v: None if v.lower() == "none" else v),
-    "cluster_rows": ("cluster_rows", lambda v: _bool(v)),
-    "cluster_cols": ("cluster_cols", lambda v: _bool(v)),
-    "figsize": ("figsize", lambda v: _figsize(v)),
-}
+ALIASES = {"center": "vcenter"}  # --kwargs key -> option name (Cell-Hub's spelling)
 
 
 class UsageError(Exception):
     """Bad command-line usage (exit code 2)."""
-
-
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise ValueError(f"{text!r} is not true or false")
-
-
-def _finite(text: str) -> float:
-    """A finite number; ``ValueError`` names the text otherwise."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
-    return value
-
-
-def _figsize(text: str) -> tuple[float, float]:
-    parts = text.lower().split("x")
-    if len(parts) != 2:
-        raise ValueError(f"{text!r} is not WIDTHxHEIGHT in inches, e.g. 8x6")
-    w, h = (_finite(part) for part in parts)
-    if not (w > 0 and h > 0):
-        raise ValueError(f"{text!r}: the width and height must be positive")
-    return w, h
 
 
 def formats(text: str) -> list[str]:
@@ -131,22 +91,39 @@ def names(text: str) -> list[str]:
     return items
 
 
-def kwargs(text: str) -> dict:
-    """``"center:1;vmin:0"`` -> ``{"vcenter": 1.0, "vmin": 0.0}``; unknown keys are errors."""
+def kwargs_keys(options_cls=None) -> list[str]:
+    """The ``--kwargs`` keys of a figure's options (default: the grouped heatmap's)."""
+    from .._heatmap_options import GroupedHeatmapOptions
+    from .._options import cli_parsers
+
+    parsers = cli_parsers(options_cls or GroupedHeatmapOptions)
+    return sorted([*parsers, *(a for a, name in ALIASES.items() if name in parsers)])
+
+
+def kwargs(text: str, options_cls=None) -> dict:
+    """``"center:1;vmin:0"`` -> ``{"vcenter": 1.0, "vmin": 0.0}``.
+
+    The accepted keys and their parsers derive from the figure's options class
+    (default: the grouped heatmap's); unknown keys and bad values are usage errors.
+    """
+    from .._heatmap_options import GroupedHeatmapOptions
+    from .._options import cli_parsers
+
+    parsers = cli_parsers(options_cls or GroupedHeatmapOptions)
+    accepted = kwargs_keys(options_cls)
     out = {}
     for item in filter(None, (part.strip() for part in text.split(";"))):
         key, sep, value = item.partition(":")
         key = key.strip()
         if not sep:
             raise UsageError(f"--kwargs item {item!r} is not KEY:VALUE")
-        if key not in KWARGS:
+        name = ALIASES.get(key, key)
+        if name not in parsers:
             raise UsageError(
-                f"--kwargs key {key!r} is not accepted; accepted keys are "
-                f"{', '.join(sorted(KWARGS))}"
+                f"--kwargs key {key!r} is not accepted; accepted keys are {', '.join(accepted)}"
             )
-        name, parse = KWARGS[key]
         try:
-            out[name] = parse(value.strip())
+            out[name] = parsers[name](value.strip())
         except ValueError as err:
             raise UsageError(f"--kwargs {key}: {err}") from None
     return out

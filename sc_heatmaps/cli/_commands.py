@@ -139,7 +139,9 @@ def _obs_heatmap(adata, args: argparse.Namespace):
     if not cols:
         raise _args.UsageError("give the obs key(s) of the columns with -x")
     table = obs_summary(adata, args.value, args.y_variable, cols, op=args.operation)
-    extra = _args.kwargs(args.kwargs) if args.kwargs else {}
+    from .._heatmap_options import MatrixHeatmapOptions
+
+    extra = _args.kwargs(args.kwargs, MatrixHeatmapOptions) if args.kwargs else {}
     return matrix_heatmap(
         table,
         filter=args.filter,
@@ -178,7 +180,7 @@ def run_interactive(args: argparse.Namespace) -> list[Path]:
     opts = _heatmap_options(args)
     if out.parent != Path("."):
         out.parent.mkdir(parents=True, exist_ok=True)
-    return [interactive_heatmap(adata, out, **opts)]
+    return [interactive_heatmap(adata, out, **opts).path]
 
 
 def run_dual(args: argparse.Namespace) -> list[Path]:

@@ -115,7 +115,7 @@ def _heatmap_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--kwargs",
-        help='drawing options, e.g. "center:1;vmin:0"; keys: ' + ", ".join(sorted(_args.KWARGS)),
+        help='drawing options, e.g. "center:1;vmin:0"; keys: ' + ", ".join(_args.kwargs_keys()),
     )
     p.add_argument(
         "--missing",

@@ -3,61 +3,83 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
-from .._validate import as_name_list, check_choice
-from ..arrange import SCALES, arrange, expand_blocks, row_blocks, scale_rows
-from ..get._cells_matrix import cell_matrix
-from ..get._colors import bar_colors
-from ._grouped_heatmap import _block_palette, _resolve_genes, _resolve_groupby
-from ._heatmap_board import HeatmapBoard, HeatmapSpec, scaled_label
+from .._heatmap_options import CellHeatmapOptions
+from .._options import takes_options
+from ..get._cell_bundle import cell_bundle
+from ._draw import draw_bundle
 from ._plot import HeatmapPlot
 
-LABELS = ("y", "none")
-TOTAL_COLUMNS = 4000
+BODY_WIDTH = 5.0  # inches: the body of a per-cell heatmap on a 180 mm page
 
 
-def _auto_limit(adata, keys, clusters, cluster_key) -> int:
-    from .._groups import make_grouping
-
-    n_groups = make_grouping(adata.obs, keys, clusters=clusters, cluster_key=cluster_key).n_groups
-    return max(1, min(500, TOTAL_COLUMNS // n_groups))
-
-
+@takes_options(CellHeatmapOptions, ("adata", "var_names", "groupby"))
 def cell_heatmap(
     adata,
     var_names: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
     groupby: str | Sequence[str] | None = None,
     *,
-    cluster_key: str | None = None,
-    dataset_key: str | None = None,
-    n_genes: int = 5,
-    source: str = "RNA",
-    clusters: str | Sequence[str] | None = None,
-    max_cells_per_group: int | Literal["auto"] | None = "auto",
-    reduce: Literal["bins", "sample"] = "bins",
-    cluster_cells: bool = False,
-    scale: Literal["zscore", "minmax"] | None = None,
-    cmap: str = "viridis",
-    labels: Literal["y", "none"] = "y",
-    vmin: float | None = None,
-    vmax: float | None = None,
-    vcenter: float | None = None,
-    width: float = 10.0,
-    figsize: tuple[float, float] | None = None,
-    title: str | None = None,
-    random_state: int = 0,
+    opts: CellHeatmapOptions,
 ) -> HeatmapPlot:
     """Per-cell heatmap (the ``DoHeatmap`` / ``sc.pl.heatmap`` view), grouped by dataset x cluster.
 
-    Cells are ordered by group (category order, first key outermost, with gaps
-    and one labelled bar per key). ``max_cells_per_group`` keeps every group
-    visible whatever its size: a larger group is averaged into that many bins
-    of consecutive cells (``reduce="bins"``, every cell counts) or sampled
-    (``"sample"``, seeded). ``"auto"`` allows about 4,000 columns in all (more
-    than a 10-inch figure has pixels at 300 DPI), at most 500 per group;
-    ``None`` draws every cell. ``cluster_cells`` orders the columns of each group
-    by hierarchical clustering. The body is rasterised in vector output.
+    Cells are ordered by group (category order, or the order of ``clusters``;
+    first key outermost, with gaps and one labelled bar per key).
+    ``max_cells_per_group`` keeps every group visible whatever its size: a
+    larger group is averaged into that many bins of consecutive cells
+    (``reduce="bins"``, every cell counts) or sampled (``"sample"``, seeded).
+    ``"auto"`` allows about 4,000 columns in all (more than a 10-inch figure has
+    pixels at 300 DPI), at most 500 per group; ``None`` draws every cell.
+    ``cluster_cells`` orders the columns of each group by hierarchical
+    clustering. The body is rasterised in vector output.
+
+    Parameters
+    ----------
+    adata
+        Annotated data; never modified.
+    var_names
+        Genes: a list, or ``{block: genes}`` for labelled row blocks; ``None`` takes
+        the top ``n_genes`` markers of each cluster of ``cluster_key``.
+    groupby
+        Obs key(s) of the column groups; default ``[dataset_key, cluster_key]``.
+    cluster_key, dataset_key
+        The cluster and dataset obs keys.
+    n_genes
+        Markers per cluster when ``var_names`` is ``None``.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    clusters
+        Keep only these clusters of ``cluster_key``, in this order.
+    max_cells_per_group
+        Columns per group at most (see above): a number, ``"auto"`` or ``None``.
+    reduce
+        ``"bins"`` (average consecutive cells) or ``"sample"`` (seeded sample).
+    cluster_cells
+        Order the cells of each group by hierarchical clustering.
+    scale
+        Row scaling: ``None``, ``"zscore"`` or ``"minmax"``.
+    cmap
+        A matplotlib colormap, or ``"blue_white_red"`` / ``"red_black_green"``.
+    labels
+        ``"y"`` (gene labels) or ``"none"``.
+    vmin, vmax, vcenter
+        Colour limits; robust by default (as in :func:`grouped_heatmap`).
+    width
+        Width of the body in inches; by default it fits a 180 mm page.
+    figsize
+        Size of the whole figure in inches.
+    title
+        Figure title.
+    random_state
+        Seed of ``reduce="sample"``.
+    gene_symbols
+        A var column holding gene symbols: genes are given and labelled by symbol.
+
+    Returns
+    -------
+    HeatmapPlot
+        ``.data`` is the matrix drawn, ``.columns`` one row per column (its group
+        and the cells it stands for).
 
     Examples
     --------
@@ -67,62 +89,11 @@ def cell_heatmap(
     >>> plot.data.shape[1] <= 24 * 20
     True
     """
-    check_choice("scale", scale, SCALES)
-    check_choice("labels", labels, LABELS)
-    keys = _resolve_groupby(groupby, cluster_key, dataset_key)
-    genes, _ = _resolve_genes(adata, var_names, cluster_key, n_genes, source, clusters, None)
-    if max_cells_per_group == "auto":
-        max_cells_per_group = _auto_limit(adata, keys, clusters, cluster_key)
-    cm = cell_matrix(
-        adata,
-        genes,
-        keys,
-        source=source,
-        clusters=clusters,
-        cluster_key=cluster_key,
-        max_cells_per_group=max_cells_per_group,
-        reduce=reduce,
-        random_state=random_state,
+    bundle, columns = cell_bundle(adata, var_names, groupby, opts)
+    return draw_bundle(
+        bundle,
+        opts,
+        "sc_heatmaps.pl.cell_heatmap",
+        columns=columns,
+        body_width=BODY_WIDTH if opts.width is None else opts.width,
     )
-    blocks = genes if isinstance(genes, Mapping) else None
-    frame = scale_rows(expand_blocks(cm.matrix, blocks, cluster_key or "block"), scale)
-    done = arrange(frame, col_blocks=list(cm.columns["group"]), cluster_cols=cluster_cells)
-    row_b = row_blocks(done.frame)
-    spec = HeatmapSpec(
-        data=done.frame,
-        col_meta=cm.columns.loc[done.frame.columns, keys],
-        col_palettes=bar_colors(adata, keys, dataset_key),
-        col_split=keys[0],
-        row_blocks=row_b,
-        row_block_name=(cluster_key or "block") if row_b else None,
-        row_palette=_block_palette(adata, cluster_key, list(dict.fromkeys(row_b or []))),
-        row_bar_legend=(cluster_key or "block") not in keys,
-        cmap=cmap,
-        vmin=vmin,
-        vmax=vmax,
-        vcenter=vcenter,
-        labels=labels,
-        title=title,
-        figsize=figsize,
-        body_width=width,
-        cbar_label=scaled_label(f"expression ({source})", scale),
-    )
-    figure, axes = HeatmapBoard(spec).plot()
-    params = {
-        "function": "sc_heatmaps.pl.cell_heatmap",
-        "groupby": keys,
-        "source": source,
-        "cluster_key": cluster_key,
-        "dataset_key": dataset_key,
-        "clusters": as_name_list(clusters, "clusters"),
-        "max_cells_per_group": max_cells_per_group,
-        "reduce": reduce,
-        "cluster_cells": cluster_cells,
-        "scale": scale,
-        "random_state": random_state,
-        "groups": cm.n_cells.rename("n_cells").reset_index(),
-        "figsize": [float(x) for x in figure.get_size_inches()],
-    }
-    plot = HeatmapPlot(figure=figure, axes=axes, data=done.frame, params=params)
-    plot.spec, plot.columns = spec, cm.columns.loc[done.frame.columns]
-    return plot

@@ -11,19 +11,25 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
+from .._heatmap_options import GroupedHeatmapOptions
 from .._text import clean_strings, html_text
 from ..arrange import cluster_order
 from ..get._correlation import LABELS
 from ._cmaps import resolve_cmap
 from ._correlation_heatmap import CorrelationPlot
-from ._grouped_heatmap import hover_extras, prepare
+from ._grouped_heatmap import prepare
 from ._plot import HeatmapPlot
 
 TOP_N = (500, 250, 100, 50, 20, 10)
 
 
 class InteractiveHTML(str):
-    """The HTML page as a string; displayed inline in a notebook (in a sandboxed iframe)."""
+    """The HTML page as a string; displayed inline in a notebook (in a sandboxed iframe).
+
+    ``path`` is the file it was written to, or ``None``.
+    """
+
+    path: Path | None = None
 
     def _repr_html_(self) -> str:
         return (
@@ -101,25 +107,24 @@ def _base(data: pd.DataFrame, title, filename, cmap, limits, unscaled=None) -> d
     }
 
 
-def _from_heatmap(spec, hover, title, filename) -> dict:
-    hover = hover or {}
-    limits = (spec.vmin, spec.vmax, spec.vcenter)
-    unscaled = hover.get("unscaled")
-    if unscaled is not None and np.array_equal(
-        unscaled.to_numpy(dtype=np.float64), spec.data.to_numpy(dtype=np.float64), equal_nan=True
+def _from_bundle(bundle, cmap, title, filename) -> dict:
+    """The page's data, from the same bundle the static figure draws."""
+    unscaled = bundle.unscaled
+    if np.array_equal(
+        unscaled.to_numpy(dtype=np.float64), bundle.data.to_numpy(dtype=np.float64), equal_nan=True
     ):
         unscaled = None  # rows were not scaled
-    d = _base(spec.data, title or spec.title, filename, spec.cmap, limits, unscaled)
-    d.update(row_title="gene", col_title="group", value_name=spec.cbar_label.replace("\n", " "))
-    if spec.row_blocks is not None:
-        d["row_bars"] = [_bar(spec.row_block_name, list(spec.row_blocks), spec.row_palette)]
+    d = _base(bundle.data, title, filename, cmap, bundle.limits, unscaled)
+    d.update(row_title="gene", col_title="group", value_name=bundle.value_label.replace("\n", " "))
+    if bundle.row_blocks is not None:
+        d["row_bars"] = [_bar(bundle.row_block_name, list(bundle.row_blocks), bundle.row_palette)]
     d["col_bars"] = [
-        _bar(k, [str(v) for v in spec.col_meta[k]], spec.col_palettes[k])
-        for k in spec.col_meta.columns
+        _bar(k, [str(v) for v in bundle.col_meta[k]], bundle.colors[k])
+        for k in bundle.col_meta.columns
     ]
-    if "n_cells" in hover:
-        d["n_cells"] = [int(n) for n in hover["n_cells"]]
-        d["fraction"] = _nan_to_none(hover["fraction"].to_numpy(dtype=np.float64))
+    if bundle.n_cells is not None:
+        d["n_cells"] = [int(n) for n in bundle.n_cells]
+        d["fraction"] = _nan_to_none(bundle.fraction.to_numpy(dtype=np.float64))
     return d
 
 
@@ -185,10 +190,18 @@ def interactive_heatmap(
         A plot from :func:`grouped_heatmap` or :func:`correlation_heatmap`, or an
         AnnData (then ``options`` are those of :func:`grouped_heatmap`).
     path
-        Write the page here (``.html``, atomically) and return the path;
-        without it, return the HTML (shown inline in a notebook).
+        Also write the page here (``.html``, atomically); the returned page's
+        ``.path`` is then the file written.
     title
         Page and figure title.
+    **options
+        With an AnnData: the options of :func:`grouped_heatmap`.
+
+    Returns
+    -------
+    InteractiveHTML
+        The page (a string, shown inline in a notebook), whatever the arguments;
+        its ``.path`` is the file written, or ``None`` without ``path``.
 
     Examples
     --------
@@ -200,25 +213,27 @@ def interactive_heatmap(
     """
     filename = Path(path).stem if path is not None else "sc_heatmaps"
     if isinstance(plot_or_adata, HeatmapPlot):
-        data = _from_heatmap(plot_or_adata.spec, plot_or_adata.hover, title, filename)
+        plot = plot_or_adata
+        data = _from_bundle(plot.bundle, plot.spec.cmap, title or plot.spec.title, filename)
     elif isinstance(plot_or_adata, CorrelationPlot):
         data = _from_correlation(plot_or_adata, title, filename)
     elif hasattr(plot_or_adata, "obs") and hasattr(plot_or_adata, "var_names"):
         var_names = options.pop("var_names", None)
         groupby = options.pop("groupby", None)
-        spec, ge, _ = prepare(plot_or_adata, var_names, groupby, **options)
-        data = _from_heatmap(spec, hover_extras(spec, ge), title, filename)
+        bundle = prepare(plot_or_adata, var_names, groupby, **options)
+        cmap = options.get("cmap", GroupedHeatmapOptions.cmap)
+        data = _from_bundle(bundle, cmap, title or options.get("title"), filename)
     else:
         raise TypeError(
             f"interactive_heatmap takes a grouped or correlation heatmap plot, or an AnnData; "
             f"got {type(plot_or_adata).__name__}."
         )
     page = InteractiveHTML(_page(data))
-    if path is None:
-        return page
-    from ..export import write_html
+    if path is not None:
+        from ..export import write_html
 
-    return write_html(page, path)
+        page.path = write_html(page, path)
+    return page
 
 
 _TEMPLATE = """<!DOCTYPE html>

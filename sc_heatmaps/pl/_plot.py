@@ -48,17 +48,38 @@ class Plot:
         return f"<{type(self).__name__}: {rows} x {cols} data, axes {sorted(self.axes)}>"
 
 
+@dataclass(repr=False)
 class HeatmapPlot(Plot):
-    """Returned by :func:`sc_heatmaps.pl.grouped_heatmap`.
+    """Returned by the heatmaps (:func:`grouped_heatmap`, :func:`cell_heatmap`,
+    :func:`matrix_heatmap`).
 
     ``axes`` has the keys ``"heatmap"`` (body axes, one per column block),
     ``"row_bar"``, ``"col_bars"`` (one entry per annotation key),
     ``"row_dendrogram"``, ``"col_dendrogram"``, ``"row_labels"``,
     ``"col_labels"`` and ``"legend"`` (colour bar and category legends);
-    absent parts are ``None``. ``spec`` holds the annotation bars and colours,
-    ``hover`` the cells per group and fraction expressing (used by the
-    interactive view).
+    absent parts are ``None``.
+
+    Attributes
+    ----------
+    bundle
+        Everything drawn (:class:`sc_heatmaps.get.HeatmapBundle`); the interactive
+        view reads it too.
+    spec
+        The board's drawing specification (bundle plus drawing options).
+    columns
+        Per-cell heatmaps: one row per column drawn (group, cells in the bin, keys).
     """
 
+    bundle: object = None
     spec: object = None
-    hover: dict | None = None
+    columns: pd.DataFrame | None = None
+
+    @property
+    def hover(self) -> dict:
+        """Cells per group, fraction expressing and the values before row scaling,
+        aligned to :attr:`data` (for tooltips and ranking in the interactive view)."""
+        b = self.bundle
+        out = {"unscaled": None if b is None else b.unscaled}
+        if b is not None and b.n_cells is not None:
+            out.update(n_cells=b.n_cells, fraction=b.fraction)
+        return out

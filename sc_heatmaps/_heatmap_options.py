@@ -1,0 +1,84 @@
+"""The options of each heatmap, written once (see :mod:`sc_heatmaps._options`).
+
+The public functions take these as keyword arguments; the command line's ``--kwargs``
+and the JSON sidecar derive from the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ._options import Options
+
+Labels = Literal["auto", "all", "x", "y", "none"]
+
+
+@dataclass(frozen=True)
+class GroupedHeatmapOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.grouped_heatmap` (see its docstring)."""
+
+    cluster_key: str | None = None
+    dataset_key: str | None = None
+    n_genes: int = 10
+    source: str = "RNA"
+    clusters: str | Sequence[str] | None = None
+    stat: Literal["mean", "median", "fraction"] = "mean"
+    scale: Literal["zscore", "minmax"] | None = "zscore"
+    cluster_rows: bool = False
+    cluster_cols: bool = False
+    cmap: str = "RdBu_r"
+    labels: Labels = "auto"
+    vmin: float | None = None
+    vmax: float | None = None
+    vcenter: float | None = None
+    figsize: tuple[float, float] | None = None
+    title: str | None = None
+    missing: Literal["raise", "drop"] = "raise"
+    markers_kws: dict | None = None
+    filter: str | None = None
+    gene_symbols: str | None = None
+
+
+@dataclass(frozen=True)
+class CellHeatmapOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.cell_heatmap` (see its docstring)."""
+
+    cluster_key: str | None = None
+    dataset_key: str | None = None
+    n_genes: int = 5
+    source: str = "RNA"
+    clusters: str | Sequence[str] | None = None
+    max_cells_per_group: int | Literal["auto"] | None = "auto"
+    reduce: Literal["bins", "sample"] = "bins"
+    cluster_cells: bool = False
+    scale: Literal["zscore", "minmax"] | None = None
+    cmap: str = "viridis"
+    labels: Literal["y", "none"] = "y"
+    vmin: float | None = None
+    vmax: float | None = None
+    vcenter: float | None = None
+    width: float | None = None
+    figsize: tuple[float, float] | None = None
+    title: str | None = None
+    random_state: int = 0
+    gene_symbols: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixHeatmapOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.matrix_heatmap` (see its docstring)."""
+
+    scale: Literal["zscore", "minmax"] | None = None
+    filter: str | None = None
+    cluster_rows: bool = False
+    cluster_cols: bool = False
+    cmap: str = "viridis"
+    labels: Labels = "all"
+    vmin: float | None = None
+    vmax: float | None = None
+    vcenter: float | None = None
+    figsize: tuple[float, float] | None = None
+    title: str | None = None
+    value_name: str = "value"

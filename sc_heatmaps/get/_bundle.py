@@ -1,0 +1,253 @@
+"""One bundle per heatmap: everything a heatmap draws, prepared from AnnData.
+
+A :class:`HeatmapBundle` holds the matrix drawn, the same values before row scaling,
+row and column metadata, blocks, colours (from the colour registry) and provenance,
+all pandas. The static figure, the interactive page and the app all draw from a
+bundle, so they cannot disagree; drawing code never touches AnnData.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .._groups import as_keys
+from .._sources import resolve_source, usable_genes
+from .._validate import as_name_list
+from ..arrange import apply_filter, arrange, expand_blocks, row_blocks, scale_rows
+from ..arrange._limits import color_limits, scaled_label, zscore_note
+from ._colors import bar_colors, category_colors, default_palette
+from ._grouped import grouped_expression
+from ._markers import marker_genes
+
+
+@dataclass(frozen=True)
+class HeatmapBundle:
+    """Everything one heatmap draws, already arranged (rows and columns in drawn order).
+
+    Attributes
+    ----------
+    data
+        The matrix drawn (after filtering, row scaling and ordering).
+    unscaled
+        The same cells before row scaling (ranks rows in the interactive view).
+    col_meta
+        One row per column of ``data``: the value of each annotation-bar key.
+    colors
+        ``{bar key: {category: hex}}`` from :func:`category_colors` (the registry).
+    col_split
+        The bar whose blocks are separated by gaps, or ``None``.
+    row_blocks, row_block_name, row_palette, row_bar_legend
+        Block of each row (e.g. the cluster a marker gene belongs to), the blocks'
+        name, their colours and whether their bar needs its own legend.
+    row_linkage, col_linkage
+        Linkages behind a clustered order (per block), or ``None``.
+    limits
+        ``(vmin, vmax, vcenter)`` of the colour scale.
+    value_label
+        What the colours show (the colour-bar title).
+    n_cells, fraction
+        Cells per column and fraction of cells expressing (grouped heatmaps only).
+    empty_columns
+        Columns of groups without cells (drawn as "no cells").
+    provenance
+        JSON-ready record of what was drawn and left out, for the sidecar.
+    notes
+        Remarks on the figure (e.g. why z-scores show only a direction).
+    """
+
+    data: pd.DataFrame
+    unscaled: pd.DataFrame
+    col_meta: pd.DataFrame
+    colors: dict
+    limits: tuple
+    value_label: str
+    col_split: str | None = None
+    row_blocks: list | None = None
+    row_block_name: str | None = None
+    row_palette: dict | None = None
+    row_bar_legend: bool = True
+    row_linkage: dict | None = None
+    col_linkage: dict | None = None
+    n_cells: pd.Series | None = None
+    fraction: pd.DataFrame | None = None
+    empty_columns: list = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
+    """The column keys: ``groupby``, else ``[dataset_key, cluster_key]`` (those given)."""
+    if groupby is not None:
+        return as_keys(groupby)
+    keys = [k for k in (dataset_key, cluster_key) if k is not None]
+    if not keys:
+        raise ValueError(
+            "Say how to group cells: pass groupby=, or cluster_key= and/or dataset_key= "
+            "(groupby then defaults to [dataset_key, cluster_key])."
+        )
+    return keys
+
+
+def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
+    """Genes as {block: genes} (or a flat list), and where they came from."""
+    if var_names is None:
+        if opts.cluster_key is None:
+            raise ValueError(
+                "var_names=None picks the top markers of cluster_key, but cluster_key is None; "
+                "pass cluster_key= or a list of genes."
+            )
+        kws = {"n_genes": opts.n_genes, "source": "RNA", **_markers_kws(opts)}
+        if opts.clusters is not None:
+            kws.setdefault("groups", as_name_list(opts.clusters, "clusters"))
+        if kws["source"] != opts.source:
+            kws.setdefault("candidates", usable_genes(resolve_source(adata, opts.source)))
+        blocks = marker_genes(adata, opts.cluster_key, **kws)
+        kept = {b: g for b, g in blocks.items() if g}
+        return in_user_order(kept, opts.clusters), "top_markers"
+    if isinstance(var_names, Mapping):
+        return {str(b): list(g) for b, g in var_names.items()}, "user"
+    if isinstance(var_names, str):
+        return as_name_list(var_names, "var_names"), "user"
+    return list(var_names), "user"
+
+
+def _markers_kws(opts) -> dict:
+    kws = dict(getattr(opts, "markers_kws", None) or {})
+    if opts.gene_symbols is not None:
+        kws.setdefault("gene_symbols", opts.gene_symbols)
+    return kws
+
+
+def in_user_order(blocks: dict, clusters) -> dict:
+    """A mapping keyed by cluster in the order of ``clusters``, as the columns are;
+    the other keys follow in their own order."""
+    wanted = as_name_list(clusters, "clusters") or []
+    first = [w for w in dict.fromkeys(wanted) if w in blocks]
+    return {b: blocks[b] for b in first + [b for b in blocks if b not in set(first)]}
+
+
+def block_palette(adata, cluster_key, blocks: list[str]) -> dict:
+    """Colours of row blocks: the cluster's registry colour when every block is a cluster."""
+    if cluster_key is not None:
+        colors = category_colors(adata, cluster_key)
+        if all(b in colors for b in blocks):
+            return {b: colors[b] for b in blocks}
+    return dict(zip(blocks, default_palette(len(blocks)), strict=True))
+
+
+def grouped_bundle(adata, var_names, groupby, opts) -> HeatmapBundle:
+    """The bundle of :func:`sc_heatmaps.pl.grouped_heatmap` (``opts``: its options)."""
+    keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
+    genes, origin = resolve_genes(adata, var_names, opts)
+    ge = grouped_expression(
+        adata,
+        genes,
+        keys,
+        source=opts.source,
+        clusters=opts.clusters,
+        cluster_key=opts.cluster_key,
+        stat=opts.stat,
+        missing=opts.missing,
+        **_symbols(opts),
+    )
+    frame, removed = _filtered(ge, genes, opts)
+    done = _arranged(scale_rows(frame, opts.scale), ge.groups, keys, opts)
+    columns = done.frame.columns
+    unscaled = frame.loc[done.frame.index, columns]
+    return HeatmapBundle(
+        data=done.frame,
+        unscaled=unscaled,
+        col_meta=ge.groups.loc[columns, keys],
+        colors=_bar_colors(adata, keys, opts),
+        limits=color_limits(done.frame.to_numpy(), opts.scale, opts.vmin, opts.vmax, opts.vcenter),
+        value_label=_value_label(opts.stat, opts.scale, opts.source, len(columns)),
+        col_split=keys[0] if len(keys) > 1 else None,
+        **_row_fields(adata, done, keys, opts),
+        row_linkage=done.row_linkage,
+        col_linkage=done.col_linkage,
+        n_cells=ge.n_cells.loc[columns],
+        fraction=_aligned(ge.fraction, done.frame),
+        empty_columns=[c for c in columns if ge.n_cells.loc[c] == 0],
+        provenance=_provenance(genes, origin, ge, keys, removed, len(columns), opts),
+        notes=[n for n in [zscore_note(opts.scale, len(columns))] if n],
+    )
+
+
+def _symbols(opts) -> dict:
+    return {} if opts.gene_symbols is None else {"gene_symbols": opts.gene_symbols}
+
+
+def _aligned(values: pd.DataFrame, drawn: pd.DataFrame) -> pd.DataFrame:
+    genes = drawn.index.get_level_values(-1)
+    out = values.loc[genes, drawn.columns]
+    out.index = drawn.index
+    return out
+
+
+def _filtered(ge, genes, opts) -> tuple[pd.DataFrame, dict]:
+    """Rows in marker blocks, after ``filter``; with the genes and groups it removed."""
+    blocks = genes if isinstance(genes, Mapping) else None
+    frame = expand_blocks(ge.unscaled, blocks, opts.cluster_key or "block")
+    removed = {"genes": [], "groups": []}
+    if opts.filter is not None:
+        kept = apply_filter(frame, opts.filter)
+        frame = kept.frame
+        shown = set(frame.index.get_level_values(-1))
+        out = kept.dropped_rows.get_level_values(-1)
+        removed["genes"] = [str(g) for g in dict.fromkeys(out) if g not in shown]
+        removed["groups"] = [str(g) for g in kept.dropped_columns]
+    return frame, removed
+
+
+def _arranged(frame: pd.DataFrame, groups: pd.DataFrame, keys: list[str], opts):
+    col_blocks = list(groups.loc[frame.columns, keys[0]].astype(str)) if len(keys) > 1 else None
+    return arrange(
+        frame, col_blocks=col_blocks, cluster_rows=opts.cluster_rows, cluster_cols=opts.cluster_cols
+    )
+
+
+def _bar_colors(adata, keys: list[str], opts) -> dict:
+    palettes = bar_colors(adata, keys, opts.dataset_key)
+    if opts.cluster_key in palettes:  # legends list the chosen clusters in the user's order
+        palettes[opts.cluster_key] = in_user_order(palettes[opts.cluster_key], opts.clusters)
+    return palettes
+
+
+def _row_fields(adata, done, keys: list[str], opts) -> dict:
+    blocks = row_blocks(done.frame)
+    name = opts.cluster_key or "block"
+    return {
+        "row_blocks": blocks,
+        "row_block_name": name if blocks else None,
+        "row_palette": block_palette(adata, opts.cluster_key, list(dict.fromkeys(blocks or []))),
+        "row_bar_legend": name not in keys,
+    }
+
+
+def _value_label(stat: str, scale, source: str, n_groups: int) -> str:
+    what = {"mean": "mean", "median": "median", "fraction": "fraction expressing"}[stat]
+    return scaled_label(f"{what} ({source})", scale, n_groups)
+
+
+def _provenance(genes, origin: str, ge, keys, removed: dict, n_groups: int, opts) -> dict:
+    """Genes and groups with their cell counts, for the JSON sidecar; the genes and
+    groups left out, each with why: ``"missing"`` (``missing="drop"``) or ``"filter"``."""
+    why = {g: "missing" for g in ge.dropped_genes} | {g: "filter" for g in removed["genes"]}
+    return {
+        "groupby": keys,
+        "clusters": as_name_list(opts.clusters, "clusters"),
+        "n_genes": opts.n_genes if origin == "top_markers" else None,
+        "scale_note": zscore_note(opts.scale, n_groups),
+        "genes_from": origin,
+        "genes": {str(k): list(v) for k, v in genes.items()}
+        if isinstance(genes, Mapping)
+        else list(genes),
+        "dropped_genes": list(why),
+        "dropped_genes_reason": why,
+        "dropped_groups": removed["groups"],
+        "dropped_groups_reason": {g: "filter" for g in removed["groups"]},
+        "groups": ge.groups.astype({k: str for k in keys}),
+    }
