@@ -82,3 +82,28 @@ class MatrixHeatmapOptions(Options):
     figsize: tuple[float, float] | None = None
     title: str | None = None
     value_name: str = "value"
+
+
+@dataclass(frozen=True)
+class CorrelationHeatmapOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.correlation_heatmap` (see its docstring)."""
+
+    rows: str | Sequence[str] = "genes"
+    cols: str | Sequence[str] = "genes"
+    genes: Sequence[str] | None = None
+    obs_keys: Sequence[str] | None = None
+    method: Literal["pearson", "spearman"] = "pearson"
+    min_nonzero: int = 10
+    groupby: str | None = None
+    level: Literal["cells", "pseudobulk"] = "cells"
+    source: str = "RNA"
+    clusters: str | Sequence[str] | None = None
+    cluster_key: str | None = None
+    cluster: bool = True
+    labels: Literal["all", "x", "y", "none"] = "all"
+    cmap: str = "RdBu_r"
+    vmin: float = -1.0
+    vmax: float = 1.0
+    title: str | None = None
+    figsize: tuple[float, float] | None = None
+    gene_symbols: str | None = None

@@ -15,6 +15,7 @@ import pytest
 import sc_heatmaps as sch
 from sc_heatmaps._heatmap_options import (
     CellHeatmapOptions,
+    CorrelationHeatmapOptions,
     GroupedHeatmapOptions,
     MatrixHeatmapOptions,
 )
@@ -24,6 +25,7 @@ CASES = [
     (sch.pl.grouped_heatmap, GroupedHeatmapOptions, ["adata", "var_names", "groupby"]),
     (sch.pl.cell_heatmap, CellHeatmapOptions, ["adata", "var_names", "groupby"]),
     (sch.pl.matrix_heatmap, MatrixHeatmapOptions, ["frame"]),
+    (sch.pl.correlation_heatmap, CorrelationHeatmapOptions, ["adata"]),
 ]
 
 
@@ -151,3 +153,21 @@ def test_unscaled_limits_stop_at_the_99th_percentile(example):
     finite = values[np.isfinite(values)]
     assert plot.params["vmin"] == pytest.approx(finite.min())
     assert plot.params["vmax"] == pytest.approx(np.percentile(finite, 99))
+
+
+def test_correlation_page_colours_groups_as_the_registry(example):
+    corr = sch.pl.correlation_heatmap(example, genes=["ISG15", "IFI6", "CD3E"], groupby="dataset")
+    payload = json.loads(
+        re.search(
+            r'<script id="sch-data" type="application/json">(.*?)</script>',
+            sch.pl.interactive_heatmap(corr),
+            re.S,
+        )
+        .group(1)
+        .encode()
+        .decode("unicode_escape")
+    )
+    bar = payload["row_bars"][0]
+    registry = sch.get.category_colors(example, "dataset")
+    assert dict(zip(bar["categories"], bar["colors"], strict=True)) == registry
+    assert corr.params["method"] == "pearson" and corr.params["min_nonzero"] == 10

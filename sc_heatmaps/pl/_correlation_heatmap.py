@@ -7,22 +7,21 @@ and one colour bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._validate import MAX_LISTED, check_choice
+from .._heatmap_options import CorrelationHeatmapOptions
+from .._options import takes_options
+from .._validate import MAX_LISTED
 from ..arrange import cluster_order, distance_order
-from ..get import correlation
+from ..get import category_colors, correlation
 from ..get._correlation import LABELS, CorrelationResult
 from ._cmaps import resolve_cmap
 from ._heatmap_board import HeatmapBoard, HeatmapSpec
 from ._plot import Plot
 
-LABEL_CHOICES = ("all", "x", "y", "none")
 MISSING = "#b3b3b3"  # a variable dropped in a panel: grey, apart from white (r = 0)
 PANEL = "panel"  # the column-block key of the board
 PANEL_GAP = 0.1  # inches between panels
@@ -40,9 +39,12 @@ class CorrelationPlot(Plot):
     ----------
     result
         The :class:`~sc_heatmaps.get.CorrelationResult` drawn.
+    group_colors
+        The colour of each panel's group (the colour registry of ``groupby``).
     """
 
     result: CorrelationResult | None = None
+    group_colors: dict | None = None
 
 
 def _kept(wanted, frames, axis: str) -> list:
@@ -124,28 +126,8 @@ def _order(mean: pd.DataFrame, cluster: bool):
     )
 
 
-def correlation_heatmap(
-    adata,
-    *,
-    rows: str | Sequence[str] = "genes",
-    cols: str | Sequence[str] = "genes",
-    genes: Sequence[str] | None = None,
-    obs_keys: Sequence[str] | None = None,
-    method: Literal["pearson", "spearman"] = "pearson",
-    min_nonzero: int = 10,
-    groupby: str | None = None,
-    level: Literal["cells", "pseudobulk"] = "cells",
-    source: str = "RNA",
-    clusters: str | Sequence[str] | None = None,
-    cluster_key: str | None = None,
-    cluster: bool = True,
-    labels: Literal["all", "x", "y", "none"] = "all",
-    cmap: str = "RdBu_r",
-    vmin: float = -1.0,
-    vmax: float = 1.0,
-    title: str | None = None,
-    figsize: tuple[float, float] | None = None,
-) -> CorrelationPlot:
+@takes_options(CorrelationHeatmapOptions, ("adata",))
+def correlation_heatmap(adata, *, opts: CorrelationHeatmapOptions) -> CorrelationPlot:
     """Heatmap of correlations between genes and/or numeric obs columns.
 
     Takes the options of :func:`sc_heatmaps.get.correlation`. With ``groupby``
@@ -188,46 +170,51 @@ def correlation_heatmap(
     >>> sorted(plot.axes["panels"])
     ['ctrl', 'stim_IFN', 'stim_LPS']
     """
-    check_choice("labels", labels, LABEL_CHOICES)
     res = correlation(
         adata,
-        rows=rows,
-        cols=cols,
-        genes=genes,
-        obs_keys=obs_keys,
-        method=method,
-        min_nonzero=min_nonzero,
-        groupby=groupby,
-        level=level,
-        source=source,
-        clusters=clusters,
-        cluster_key=cluster_key,
+        rows=opts.rows,
+        cols=opts.cols,
+        genes=opts.genes,
+        obs_keys=opts.obs_keys,
+        method=opts.method,
+        min_nonzero=opts.min_nonzero,
+        groupby=opts.groupby,
+        level=opts.level,
+        source=opts.source,
+        clusters=opts.clusters,
+        cluster_key=opts.cluster_key,
+        **({} if opts.gene_symbols is None else {"gene_symbols": opts.gene_symbols}),
     )
-    mats, links = _arranged(res, cluster)
+    mats, links = _arranged(res, opts.cluster)
     notes = {g: dropped_note(res.dropped, g, adata.obs.columns) for g in mats}
-    spec = _spec(mats, links, notes, res, cmap, vmin, vmax, labels, title, figsize)
+    spec = _spec(mats, links, notes, res, opts)
     figure, axes, fitted = _draw(spec, list(mats))
     data = next(iter(mats.values())) if len(mats) == 1 else pd.concat(mats, names=["group"])
     params = {
         "function": "sc_heatmaps.pl.correlation_heatmap",
-        "method": method,
-        "level": level,
-        "groupby": groupby,
-        "source": source,
-        "min_nonzero": min_nonzero,
-        "cluster": cluster,
-        "labels": labels,
-        "cmap": str(cmap),
-        "vmin": vmin,
-        "vmax": vmax,
-        "figsize": figsize,
+        **opts.to_params(),
         "n": res.n.to_dict(),
         "dropped": res.dropped,
         "rows": list(next(iter(mats.values())).index),
         "cols": list(data.columns),
         "notes": fitted,
     }
-    return CorrelationPlot(figure=figure, axes=axes, data=data, params=params, result=res)
+    return CorrelationPlot(
+        figure=figure,
+        axes=axes,
+        data=data,
+        params=params,
+        result=res,
+        group_colors=_group_colors(adata, opts.groupby, list(mats), res.pooled),
+    )
+
+
+def _group_colors(adata, groupby, names: list, pooled: bool) -> dict | None:
+    """The panels' colours from the registry (for the interactive view's group bar)."""
+    if groupby is None or pooled:
+        return None
+    colors = category_colors(adata, groupby)
+    return {str(g): colors.get(str(g), "#808080") for g in names}
 
 
 def _arranged(res, cluster: bool) -> tuple[dict[str, pd.DataFrame], tuple]:
@@ -239,7 +226,7 @@ def _arranged(res, cluster: bool) -> tuple[dict[str, pd.DataFrame], tuple]:
     return mats, (r_link, c_link)
 
 
-def _spec(mats, links, notes, res, cmap, vmin, vmax, labels, title, figsize) -> HeatmapSpec:
+def _spec(mats, links, notes, res, opts) -> HeatmapSpec:
     """The board: rows shared, columns = panel x variable, one block per panel."""
     names = list(mats)
     first = mats[names[0]]
@@ -256,14 +243,14 @@ def _spec(mats, links, notes, res, cmap, vmin, vmax, labels, title, figsize) -> 
         col_gap=PANEL_GAP,
         row_linkage=None if r_link is None else {None: r_link},
         col_linkage=None if c_link is None else dict.fromkeys(names, c_link),
-        cmap=resolve_cmap(cmap),
+        cmap=resolve_cmap(opts.cmap),
         nan_color=MISSING,
-        vmin=vmin,
-        vmax=vmax,
+        vmin=opts.vmin,
+        vmax=opts.vmax,
         cbar_label=LABELS[res.method],
-        labels=labels,
-        title=title,
-        figsize=figsize,
+        labels=opts.labels,
+        title=opts.title,
+        figsize=opts.figsize,
     )
 
 

@@ -134,12 +134,7 @@ def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
     d.update(row_title="variable", col_title="variable", value_name=LABELS[p["method"]])
     if isinstance(plot.data.index, pd.MultiIndex):
         groups = [str(g) for g in plot.data.index.get_level_values(0)]
-        from ..get._colors import default_palette
-
-        names = list(dict.fromkeys(groups))
-        d["row_bars"] = [
-            _bar(p["groupby"], groups, dict(zip(names, default_palette(len(names)), strict=True)))
-        ]
+        d["row_bars"] = [_bar(p["groupby"], groups, plot.group_colors or {})]
     return d
 
 
