@@ -116,6 +116,7 @@ def _heatmap_options(args: argparse.Namespace) -> dict:
         "filter": args.filter,
         "stat": args.value,
         "missing": args.missing,
+        "gene_symbols": args.gene_symbols,
         **(_args.kwargs(args.kwargs) if args.kwargs else {}),
     }
     if args.operation is not None:
@@ -226,6 +227,7 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
         clusters=args.clusters,
         cluster_key=args.cluster_key,
         title=args.title,
+        gene_symbols=args.gene_symbols,
     )
     return _export(plot, args)
 

@@ -57,6 +57,9 @@ def _input(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="RNA", help="RNA, integrated or a layer name")
     p.add_argument("--clusters", type=_args.names, help='keep these clusters, e.g. "0,3,5"')
     p.add_argument("--cluster-key", help="obs key of the clusters")
+    p.add_argument(
+        "--gene-symbols", help="var column of gene symbols: genes are given and labelled by it"
+    )
 
 
 def _dpi(p: argparse.ArgumentParser) -> None:
