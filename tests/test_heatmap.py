@@ -101,7 +101,13 @@ def test_label_options(synthetic, labels, rows, cols):
 def test_clustering_follows_scipy_leaves_within_blocks(synthetic):
     genes = {"c0": ["G00", "G01", "G02", "G03", "G10"], "c1": ["G04", "G05", "G06", "G07"]}
     plot = sch.pl.grouped_heatmap(
-        synthetic, genes, "cluster", cluster_key="cluster", cluster_rows=True, cluster_cols=True
+        synthetic,
+        genes,
+        "cluster",
+        cluster_key="cluster",
+        cluster_rows=True,
+        cluster_cols=True,
+        labels="all",  # "auto" leaves out column labels that the cluster bar already says
     )
     ge = sch.get.grouped_expression(synthetic, [g for v in genes.values() for g in v], "cluster")
     z = pd.DataFrame(

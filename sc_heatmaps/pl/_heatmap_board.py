@@ -5,6 +5,7 @@ This module takes frames and draws them; it knows nothing of AnnData.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import marsilea as ma
@@ -15,16 +16,34 @@ import pandas as pd
 
 from .._limits import check_figure_inches
 from .._text import clean_label, literal_text
-from .._validate import check_number
+from .._validate import check_choice, check_number
+from . import _board_legends as lg
 from ._cmaps import resolve_cmap
 
-CELL_W = 0.32  # inches per column
-CELL_H = 0.22  # inches per row
-BAR = 0.16  # inches, annotation bar thickness
-GAP = 0.012  # fraction of the body between blocks
+# The default figure is designed at print size: it fits a 180 x 240 mm page (PAGE,
+# inches) up to MAX_PRINT_ROWS rows, with every text at least 6 pt. Cells take the
+# room the page leaves, between a minimum (a 6-pt label per row or column) and a maximum.
+PAGE = (180 / 25.4, 240 / 25.4)
+MAX_PRINT_ROWS = 100
+ROW_MIN, ROW_MAX = 0.084, 0.16  # inches per row (gene)
+COL_MIN, COL_MAX = 0.084, 0.2  # inches per column
+LARGE_CELL = 0.1  # inches: cells this size or more get 7-pt tick labels, smaller ones 6 pt
+CELL_W = 0.32  # inches per column (correlation heatmap)
+CELL_H = 0.22  # inches per row (correlation heatmap)
+BAR = 0.12  # inches, annotation bar thickness
+GAP_IN = 0.04  # inches between row or column blocks (0.03 past 10 blocks)
+GAP = 0.012  # fraction of the body between blocks (correlation heatmap)
 MIN_BODY = 0.8  # inches
-MARGIN = 0.2  # inches around everything
-TITLE_SIZE = 12
+MARGIN = 0.05  # inches around everything
+LEGEND_PAD = 0.12  # inches between the labels and the legends
+COLOUR_BAR_W = 0.7  # inches, about, the colour bar and its labels
+TITLE_SIZE = 9
+BAR_NAME_SIZE = 7  # points, the name beside an annotation bar
+LABELS = ("auto", "all", "x", "y", "none")
+EXTENDS = ("neither", "min", "max", "both")
+
+BLOCK_TITLE_SIZE = 8  # points, the title of a column block
+NOTE_SIZE = 7  # points, the note under a column block
 
 
 @dataclass
@@ -35,6 +54,13 @@ class HeatmapSpec:
     (same order) and one column per annotation bar; ``col_split`` names the
     bar whose blocks get gaps. Rows are in blocks when ``row_blocks`` is set.
     Linkages are per block, in the drawn order (see ``cluster_order``).
+
+    ``labels`` is ``"auto"`` (gene labels; column labels only when the bars do not
+    already name every column, see :func:`shown_labels`), ``"all"``, ``"x"``, ``"y"``
+    or ``"none"``. ``empty_columns`` are columns of ``data`` with no cells: drawn grey
+    and hatched, with a "no cells" legend entry. ``extend`` says which ends of the
+    colour bar get a triangle; ``None`` works it out from the data and the limits
+    (:func:`data_extend`).
     """
 
     data: pd.DataFrame
@@ -56,11 +82,49 @@ class HeatmapSpec:
     title: str | None = None
     figsize: tuple[float, float] | None = None
     body_width: float | None = None  # inches; default grows with the number of columns
+    empty_columns: list | None = None
+    extend: str | None = None
+
+    # column blocks (col_split): a title over each, fitted to its width (wrapped, then
+    # shortened with "…") so that titles never overlap; an optional note under each;
+    # the gap between blocks in inches (default: GAP of the body width)
+    col_split_titles: bool = False
+    col_split_notes: dict | None = None
+    col_gap: float | None = None
+    nan_color: str | None = None  # NaN cells (default: the "no cells" grey)
     _axes: dict = field(default_factory=dict)
 
 
 def _block_order(labels: list[str]) -> list[str]:
     return list(dict.fromkeys(labels))
+
+
+def shown_labels(spec: HeatmapSpec) -> tuple[bool, bool]:
+    """Whether the row (gene) and the column labels are drawn.
+
+    ``"auto"`` always draws the row labels, and the column labels only when the bars
+    do not already say what each column is: when there are no bars, or when a
+    column's label is not its bar values joined by " / " (the grouped heatmap's
+    "ctrl / B cells" under a dataset bar and a cluster bar says nothing new).
+    """
+    check_choice("labels", spec.labels, LABELS)
+    if spec.labels != "auto":
+        return spec.labels in ("all", "y"), spec.labels in ("all", "x")
+    meta = spec.col_meta
+    if meta.empty or len(meta.columns) == 0:
+        return True, True
+    joined = [" / ".join(str(v) for v in row) for row in meta.itertuples(index=False)]
+    return True, [str(c) for c in spec.data.columns] != joined
+
+
+def data_extend(values, vmin: float | None, vmax: float | None) -> str:
+    """Which ends of the colour bar get a triangle: ``"min"`` when some finite value is
+    below ``vmin``, ``"max"`` when some is above ``vmax``, ``"both"`` or ``"neither"``."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    below = vmin is not None and finite.size > 0 and bool(finite.min() < vmin)
+    above = vmax is not None and finite.size > 0 and bool(finite.max() > vmax)
+    return EXTENDS[below + 2 * above]
 
 
 def scaled_label(
@@ -112,13 +176,78 @@ class HeatmapBoard:
 
     def __init__(self, spec: HeatmapSpec):
         _check_limits(spec.vmin, spec.vmax, spec.vcenter)
+        if spec.extend is not None:
+            check_choice("extend", spec.extend, EXTENDS)
         self.spec = spec
-        n_rows, n_cols = spec.data.shape
-        title_w = _text_width(spec.title, TITLE_SIZE) + 0.2 if spec.title else 0.0
-        width = spec.body_width if spec.body_width is not None else n_cols * CELL_W
-        self.body = (max(MIN_BODY, width, title_w), max(MIN_BODY, n_rows * CELL_H))
-        self._check_size(n_rows, n_cols)
-        self.cmap = resolve_cmap(spec.cmap)
+        self.notes: list[str] = []  # what the board did that the reader should know
+        self.show_rows, self.show_cols = shown_labels(spec)
+        values = spec.data.to_numpy(dtype=np.float64)
+        self.extend = spec.extend or data_extend(values, spec.vmin, spec.vmax)
+        self.cmap = resolve_cmap(spec.cmap).with_extremes(bad=spec.nan_color or lg.NO_CELLS_FACE)
+        self._size = (MIN_BODY, MIN_BODY)
+        self._legend_budget = PAGE[0] / 2  # inches of width for the legends (see _chrome)
+        self.body = self._default_body()
+        self._check_size(*spec.data.shape)
+
+    def _n_blocks(self) -> tuple[int, int]:
+        """Number of row blocks and of column blocks (each pair separated by a gap)."""
+        s = self.spec
+        rows = len(_block_order(s.row_blocks)) if s.row_blocks is not None else 1
+        if s.col_split is None:
+            return rows, 1
+        return rows, len(_block_order([str(v) for v in s.col_meta[s.col_split]]))
+
+    def _gaps(self) -> tuple[float, float]:
+        """One gap (inches) between row blocks and one between column blocks."""
+        return tuple(GAP_IN if n <= 10 else 0.03 for n in self._n_blocks())
+
+    def _gap_totals(self) -> tuple[float, float]:
+        """All the gaps (inches) down the rows and across the columns."""
+        return tuple(g * (n - 1) for g, n in zip(self._gaps(), self._n_blocks(), strict=True))
+
+    def _default_body(self) -> tuple[float, float]:
+        """Body size (inches) so that the figure fits the page: each row and column
+        takes the room left by the labels, bars and legends, within its limits."""
+        s = self.spec
+        n_rows, n_cols = s.data.shape
+        row_gaps, col_gaps = self._gap_totals()
+        chrome_w, chrome_h = self._chrome()
+        row_h = _clamp((PAGE[1] - chrome_h - row_gaps) / max(n_rows, 1), ROW_MIN, ROW_MAX)
+        height = n_rows * row_h + row_gaps
+        if s.body_width is not None:
+            width = s.body_width
+        else:
+            col_w = _clamp((PAGE[0] - chrome_w - col_gaps) / max(n_cols, 1), COL_MIN, COL_MAX)
+            width = n_cols * col_w + col_gaps
+        return max(MIN_BODY, width), max(MIN_BODY / 2, height)
+
+    def _chrome(self) -> tuple[float, float]:
+        """Inches the labels, bars, dendrograms, title, legends and margins take beside
+        (width) and above and below (height) the body: an estimate before drawing."""
+        s = self.spec
+        bars = [k for k in s.col_meta.columns if k in s.col_palettes]
+        above = len(bars) * (BAR + 0.03) + (0.43 if s.col_linkage is not None else 0.0)
+        if s.title:
+            above += (clean_label(s.title).count("\n") + 1) * TITLE_SIZE * 1.25 / 72 + 0.1
+        below = 0.0
+        if self.show_cols:
+            below = _max_text_width([str(c) for c in s.data.columns], 7) + 0.04
+        if s.row_blocks is not None and s.row_block_name and s.row_bar_legend:
+            below = max(below, _max_text_width([s.row_block_name], BAR_NAME_SIZE) + 0.05)
+        right = _max_text_width(bars, BAR_NAME_SIZE) + 0.05 if bars else 0.0
+        if self.show_rows:
+            genes = [str(g) for g in s.data.index.get_level_values(-1)]
+            right = max(right, _max_text_width(genes, 7) + 0.04)
+        left = (BAR + 0.04 if s.row_blocks is not None else 0.0) + (
+            0.52 if s.row_linkage is not None else 0.0
+        )
+        high = 2 * MARGIN + above + below
+        n_cols = s.data.shape[1]
+        narrowest = s.body_width if s.body_width is not None else n_cols * COL_MIN
+        around = 2 * MARGIN + left + right + LEGEND_PAD
+        self._legend_budget = max(1.0, PAGE[0] - around - narrowest - self._gap_totals()[1])
+        legend = self._legend_size(PAGE[1] - high)[0]
+        return around + legend, high
 
     def _check_size(self, n_rows: int, n_cols: int) -> None:
         """Refuse a figure over the size limit before drawing; fit ``figsize`` from inside it."""
@@ -133,6 +262,7 @@ class HeatmapBoard:
 
     def _build(self, width: float, height: float) -> ma.Heatmap:
         s = self.spec
+        self._size = (width, height)
         h = ma.Heatmap(
             s.data.to_numpy(dtype=np.float64),
             cmap=self.cmap,
@@ -148,31 +278,37 @@ class HeatmapBoard:
         self._add_rows(h)
         self._add_cols(h)
         self._add_labels(h)
-        h.add_legends("right", pad=self._legend_pad(), stack_size=4)
+        self._add_block_texts(h, width)
         if s.title:
-            h.add_title(top=_wrap(clean_label(s.title), width), pad=0.1, fontsize=TITLE_SIZE)
+            title = _wrap(clean_label(s.title), max(width, 3.0))
+            h.add_title(top=title, pad=0.08, fontsize=TITLE_SIZE)
         return h
 
-    def _legend_pad(self) -> float:
-        """Room between the body and the legends; the bar names need it without gene labels."""
-        if self.spec.labels in ("all", "y") or self.spec.col_meta.empty:
-            return 0.25
-        return 0.25 + max(_text_width(str(k), 8) for k in self.spec.col_meta.columns)
+    def _tick_sizes(self) -> tuple[float, float]:
+        """Font sizes (points) of the row and the column labels: 7 pt when the cells
+        are large enough for it, else 6 pt (the smallest size a journal prints)."""
+        n_rows, n_cols = self.spec.data.shape
+        row_gaps, col_gaps = self._gap_totals()
+        row = (self._size[1] - row_gaps) / max(n_rows, 1)
+        col = (self._size[0] - col_gaps) / max(n_cols, 1)
+        return (7 if row >= LARGE_CELL else 6), (7 if col >= LARGE_CELL else 6)
 
     def _add_rows(self, h: ma.Heatmap) -> None:
         s = self.spec
         if s.row_blocks is not None:
             order = _block_order(s.row_blocks)
             if len(order) > 1:
-                h.group_rows(s.row_blocks, order=order, spacing=GAP)
+                h.group_rows(s.row_blocks, order=order, spacing=self._gaps()[0] / self._size[1])
             bar = mp.Colors(
                 [clean_label(b) for b in s.row_blocks],
                 palette={clean_label(k): c for k, c in (s.row_palette or {}).items()},
                 label=clean_label(s.row_block_name),
                 label_loc="bottom",
-                label_props={"rotation": 90, "fontsize": 8},
+                label_props={"rotation": 90, "fontsize": BAR_NAME_SIZE},
             )
-            h.add_left(bar, size=BAR, pad=0.04, name="row_bar", legend=s.row_bar_legend)
+            if not s.row_bar_legend:  # a column bar of that name says what its colours are
+                _unnamed(bar)
+            h.add_left(bar, size=BAR, pad=0.04, name="row_bar")
         if s.row_linkage is not None:
             h.add_dendrogram(
                 "left",
@@ -189,8 +325,8 @@ class HeatmapBoard:
             split = [str(v) for v in s.col_meta[s.col_split]]
             order = _block_order(split)
             if len(order) > 1:
-                h.group_cols(split, order=order, spacing=GAP)
-        for key in reversed(list(s.col_meta.columns)):
+                h.group_cols(split, order=order, spacing=self._col_spacing())
+        for key in reversed([k for k in s.col_meta.columns if k in s.col_palettes]):
             values = [clean_label(v) for v in s.col_meta[key]]
             present = set(values)
             palette = {clean_label(c): col for c, col in s.col_palettes[key].items()}
@@ -200,27 +336,61 @@ class HeatmapBoard:
                 palette=palette,
                 label=clean_label(key),
                 label_loc="right",
-                label_props={"fontsize": 8},
+                label_props={"fontsize": BAR_NAME_SIZE},
             )
             h.add_top(bar, size=BAR, pad=0.03, name=f"col_bar:{key}")
         if s.col_linkage is not None:
             h.add_dendrogram(
                 "top",
                 linkage=_linkage_arg(s.col_linkage),
+                meta_linkage=_chain_linkage(len(s.col_linkage)),
                 add_meta=False,
                 name="col_dendrogram",
                 size=0.5,
                 pad=0.03,
             )
 
+    def _col_spacing(self) -> float:
+        """Gap between column blocks, as the fraction of the body width marsilea takes."""
+        gap = self._gaps()[1] if self.spec.col_gap is None else self.spec.col_gap
+        return gap / self._size[0]
+
+    def _add_block_texts(self, h: ma.Heatmap, width: float) -> None:
+        """A title over each column block and a note under it, each fitted to its block."""
+        s = self.spec
+        if s.col_split is None or not (s.col_split_titles or s.col_split_notes):
+            return
+        split = [str(v) for v in s.col_meta[s.col_split]]
+        order = _block_order(split)
+        n_gaps = len(order) - 1
+        free = width * (1 - self._col_spacing() * n_gaps) if n_gaps else width
+        widths = [0.95 * free * split.count(b) / len(split) for b in order]
+        if s.col_split_titles:
+            titles = [
+                fit_text(clean_label(b), w, BLOCK_TITLE_SIZE)
+                for b, w in zip(order, widths, strict=True)
+            ]
+            chunk = mp.Chunk(titles, props={"fontsize": BLOCK_TITLE_SIZE}, padding=2)
+            h.add_top(chunk, pad=0.03, name="col_block_titles")
+        if s.col_split_notes:
+            notes = [
+                fit_text(clean_label(s.col_split_notes.get(b) or ""), w, NOTE_SIZE, lines=4)
+                for b, w in zip(order, widths, strict=True)
+            ]
+            props = {"fontsize": NOTE_SIZE, "color": "0.3"}
+            h.add_bottom(mp.Chunk(notes, props=props, padding=2), pad=0.05, name="col_notes")
+
     def _add_labels(self, h: ma.Heatmap) -> None:
         s = self.spec
-        if s.labels in ("all", "y"):
+        row_size, col_size = self._tick_sizes()
+        if self.show_rows:
             genes = [clean_label(g) for g in s.data.index.get_level_values(-1)]
-            h.add_right(mp.Labels(genes, fontsize=8), pad=0.04, name="row_labels")
-        if s.labels in ("all", "x"):
+            labels = _unnamed(mp.Labels(genes, fontsize=row_size))
+            h.add_right(labels, pad=0.03, name="row_labels")
+        if self.show_cols:
             cols = [clean_label(c) for c in s.data.columns]
-            h.add_bottom(mp.Labels(cols, fontsize=8, rotation=90), pad=0.04, name="col_labels")
+            labels = _unnamed(mp.Labels(cols, fontsize=col_size, rotation=90))
+            h.add_bottom(labels, pad=0.03, name="col_labels")
 
     @literal_text
     def plot(self) -> tuple:
@@ -233,13 +403,18 @@ class HeatmapBoard:
         width, height = self.body
         margin = np.full(4, MARGIN)  # top, right, bottom, left (inches)
         if self.spec.figsize is None:  # one layout, then widen the margins in place
-            board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
+            board = self._render(fig, width, height, margin)
             _grow_margins(fig, _overflow(fig))
+            smaller = self._fit_page(fig, width, height)
+            if smaller is not None:  # the estimate of the room around the body was short
+                board = self._render(fig, *smaller, margin)
+                _grow_margins(fig, _overflow(fig))
+            self._note_print_size(fig)
             return fig, self._collect_axes(board)
         for _ in range(4):
-            fig.clear()
-            board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
+            board = self._render(fig, width, height, margin)
             spill = _overflow(fig)
+
             margin += spill
             new_w, new_h = self._next_body(fig, width, height, spill)
             if spill.max() < 0.01 and abs(new_w - width) < 0.01 and abs(new_h - height) < 0.01:
@@ -281,8 +456,150 @@ class HeatmapBoard:
             "col_dendrogram": get("col_dendrogram"),
             "row_labels": get("row_labels"),
             "col_labels": get("col_labels"),
-            "legend": board.layout.get_legend_ax(),
+            "legend": self._legend_ax,
         }
+
+    def _render(self, fig, width: float, height: float, margin) -> ma.Heatmap:
+        """One layout of the board on ``fig``: body and pieces, hatched empty columns, legends."""
+        fig.clear()
+        board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
+        self._hatch_empty(board)
+        self._legend_ax = self._draw_legends(fig, board)
+        return board
+
+    def _legend_boxes(self, cmap, norm, room: float) -> list:
+        """The legends in drawn order: the colour bar, then one per bar from top to
+        bottom, the row blocks and "no cells" (see :meth:`_legend_rows` for columns)."""
+        s = self.spec
+        boxes = [lg.colour_bar(cmap, norm, clean_label(s.cbar_label), self.extend)]
+        for key in [k for k in s.col_meta.columns if k in s.col_palettes]:
+            entries = _entries(list(s.col_meta[key]), s.col_palettes[key])
+            rows = _legend_rows(entries, room, self._legend_budget)
+            boxes.append(lg.category_legend(str(key), entries, rows))
+        if s.row_blocks is not None and s.row_bar_legend:
+            entries = _entries(s.row_blocks, s.row_palette or {})
+            rows = _legend_rows(entries, room, self._legend_budget)
+            boxes.append(lg.category_legend(s.row_block_name, entries, rows))
+        if self._empty_columns():
+            entry = (lg.NO_CELLS, lg.NO_CELLS_FACE, lg.NO_CELLS_HATCH)
+            boxes.append(lg.category_legend(None, [entry]))
+        return boxes
+
+    def _stacked_legends(self, fig, cmap, norm, room: float):
+        """The legends packed top to bottom, in more columns when taller than ``room``."""
+        renderer = fig.canvas.get_renderer()
+        boxes = self._legend_boxes(cmap, norm, room)
+        for box in boxes:
+            box.set_figure(fig)
+        sized = [(b, b.get_bbox(renderer).height * 72 / fig.dpi) for b in boxes]
+        packed = lg.stack(sized, room * 72)
+        packed.set_figure(fig)
+        return packed
+
+    def _legend_size(self, room: float) -> tuple[float, float]:
+        """Width and height (inches) of the legends, before drawing (for the layout)."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import Normalize
+        from matplotlib.figure import Figure
+
+        values = self.spec.data.to_numpy(dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        lo = self.spec.vmin if self.spec.vmin is not None else (finite.min() if finite.size else 0)
+        hi = self.spec.vmax if self.spec.vmax is not None else (finite.max() if finite.size else 1)
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        packed = self._stacked_legends(fig, self.cmap, Normalize(lo, max(hi, lo + 1e-9)), room)
+        box = packed.get_bbox(fig.canvas.get_renderer())
+        return box.width / fig.dpi, box.height / fig.dpi
+
+    def _draw_legends(self, fig, board: ma.Heatmap):
+        """Legends right of everything beside the body, their top level with the top bar."""
+        renderer = fig.canvas.get_renderer()
+        w, h = fig.get_size_inches()
+        beside = _as_list(board.get_main_ax()) + [
+            ax
+            for k in self.spec.col_meta.columns
+            if f"col_bar:{k}" in board.get_plot_names()
+            for ax in _as_list(board.get_ax(f"col_bar:{k}"))
+        ]
+        top = max(ax.get_position().y1 for ax in beside)
+        bottom = min(ax.get_position().y0 for ax in _as_list(board.get_main_ax()))
+        right = max(
+            ax.get_tightbbox(renderer).x1 / fig.dpi
+            for ax in fig.axes
+            if ax.get_position().y0 < top - 1e-6
+        )
+        ax = fig.add_axes([(right + LEGEND_PAD) / w, bottom, 0.1 / w, top - bottom])
+        ax.set_axis_off()
+        mesh = _as_list(board.get_main_ax())[0].collections[0]
+        room = (top - bottom) * h
+        lg.anchored(self._stacked_legends(fig, mesh.cmap, mesh.norm, room), ax, 1.0)
+        return ax
+
+    def _empty_columns(self) -> set[str]:
+        return {str(c) for c in self.spec.empty_columns or []}
+
+    def _hatch_empty(self, board: ma.Heatmap) -> None:
+        """Grey, hatched cells over the columns that have no cells."""
+        from matplotlib.patches import Rectangle
+
+        empty = self._empty_columns()
+        if not empty:
+            return
+        s = self.spec
+        columns = [str(c) for c in s.data.columns]
+        if s.col_split is None:
+            chunks = [columns]
+        else:
+            split = [str(v) for v in s.col_meta[s.col_split]]
+            chunks = [
+                [c for c, b in zip(columns, split, strict=True) if b == block]
+                for block in _block_order(split)
+            ]
+        axes = _as_list(board.get_main_ax())
+        lefts = sorted({round(ax.get_position().x0, 6) for ax in axes})
+        for ax in axes:
+            chunk = chunks[lefts.index(round(ax.get_position().x0, 6))]
+            y0, y1 = sorted(ax.get_ylim())
+            for j, column in enumerate(chunk):
+                if column in empty:
+                    cell = Rectangle(
+                        (j, y0),
+                        1,
+                        y1 - y0,
+                        facecolor=lg.NO_CELLS_FACE,
+                        edgecolor="0.55",
+                        hatch=lg.NO_CELLS_HATCH,
+                        linewidth=0,
+                        gid="no_cells",
+                    )
+                    ax.add_patch(cell)
+
+    def _fit_page(self, fig, width: float, height: float) -> tuple[float, float] | None:
+        """A smaller body when the figure overshoots the page and its cells can shrink."""
+        if self.spec.body_width is not None:
+            return None
+        over = np.asarray(fig.get_size_inches()) - np.asarray(PAGE) + 0.01
+        n_rows, n_cols = self.spec.data.shape
+        row_gaps, col_gaps = self._gap_totals()
+        low = (n_cols * COL_MIN + col_gaps, n_rows * ROW_MIN + row_gaps)
+        sizes = zip((width, height), over, low, strict=True)
+        new = [max(lo, b - o) if o > 0.01 else b for b, o, lo in sizes]
+        if abs(new[0] - width) < 0.01 and abs(new[1] - height) < 0.01:
+            return None
+        return max(MIN_BODY, new[0]), max(MIN_BODY / 2, new[1])
+
+    def _note_print_size(self, fig) -> None:
+        """Say so when the default figure is larger than the page (past 100 rows)."""
+        w, h = fig.get_size_inches()
+        scale = min(1.0, PAGE[0] / w, PAGE[1] / h)
+        if scale < 0.995:
+            self.notes.append(
+                f"The figure is {w:.1f} x {h:.1f} in, larger than a 180 x 240 mm page: "
+                f"{self.spec.data.shape[0]} rows need at least {ROW_MIN} in each for their "
+                f"6-pt labels. Placed on that page its text would shrink to "
+                f"{6 * scale:.1f} pt; draw fewer rows, or pass figsize= to choose the size."
+            )
 
 
 def _check_limits(vmin, vmax, vcenter) -> None:
@@ -305,6 +622,46 @@ def _text_width(text: str, fontsize: float) -> float:
     canvas = FigureCanvasAgg(fig)
     artist = fig.text(0, 0, clean_label(text), fontsize=fontsize, parse_math=False, usetex=False)
     return artist.get_window_extent(canvas.get_renderer()).width / fig.dpi
+
+
+def _chain_linkage(n: int) -> np.ndarray | None:
+    """A linkage joining ``n`` blocks in their order: marsilea then needs no block means
+    (which are NaN when a block holds NaN), and add_meta=False keeps the order anyway."""
+    if n < 2:
+        return None
+    first = [[0, 1, 1.0, 2]]
+    rest = [[n + i - 1, i + 1, i + 1.0, i + 2] for i in range(1, n - 1)]
+    return np.asarray(first + rest, dtype=np.float64)
+
+
+def fit_text(text: str, width: float, fontsize: float, lines: int = 3) -> str:
+    """``text`` in at most ``lines`` lines no wider than ``width`` inches at ``fontsize``.
+
+    Wrapped at spaces; a word wider than ``width`` is shortened with "…". When more
+    lines are needed, the middle is left out (the last line stays: it often tells
+    apart "B cells / ctrl" and "B cells / stim") and the cut is marked with "…".
+    """
+    if not text or _text_width(text, fontsize) <= width:
+        return text
+    out: list[str] = []
+    for word in (_shorten(w, width, fontsize) for w in text.split()):
+        if out and _text_width(f"{out[-1]} {word}", fontsize) <= width:
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            out.append(word)
+    if len(out) > lines:
+        cut = _shorten(out[lines - 2].rstrip("…") + "…", width, fontsize)
+        out = [*out[: lines - 2], cut, out[-1]]
+    return "\n".join(out)
+
+
+def _shorten(line: str, width: float, fontsize: float) -> str:
+    """``line``, cut and ended with "…" when wider than ``width`` inches."""
+    if _text_width(line, fontsize) <= width:
+        return line
+    while len(line) > 1 and _text_width(line + "…", fontsize) > width:
+        line = line[:-1].rstrip()
+    return line + "…"
 
 
 def _wrap(title: str, width: float) -> str:
@@ -348,3 +705,55 @@ def _overflow(fig) -> np.ndarray:
 
 def _as_list(ax) -> list:
     return list(ax) if isinstance(ax, list | tuple | np.ndarray) else [ax]
+
+
+def _unnamed(plotter):
+    """``plotter`` without its name: marsilea pads even an empty name beside the piece,
+    which leaves a blank band below the body."""
+    plotter._plan_label = None
+    return plotter
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return float(min(high, max(low, value)))
+
+
+def _max_text_width(texts, fontsize: float) -> float:
+    """Width in inches of the widest of ``texts`` at ``fontsize`` (0 when there are none)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    texts = list(dict.fromkeys(clean_label(t) for t in texts))
+    if not texts:
+        return 0.0
+    fig = Figure()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    widths = [
+        fig.text(0, 0, t, fontsize=fontsize, parse_math=False, usetex=False)
+        .get_window_extent(renderer)
+        .width
+        for t in texts
+    ]
+    return max(widths) / fig.dpi
+
+
+def _legend_rows(entries: list, room: float, budget: float) -> int:
+    """Entries per legend column: as many as fit beside the body (``room`` inches), and
+    at least ``lg.MAX_ROWS``; more when its columns would not fit in ``budget`` inches
+    of width beside the colour bar (long names): the legend then runs down the page
+    rather than off its side."""
+    fit = int((room * 72 - 2 * lg.TITLE_FONT) / lg.entry_height())
+    rows = max(lg.MAX_ROWS, fit)
+    column = _max_text_width([e[0] for e in entries], lg.FONT) + (lg.SWATCH + 11) / 72
+    most = max(1, int((budget - COLOUR_BAR_W) / column))
+    return max(rows, math.ceil(len(entries) / most))
+
+
+def _entries(values, palette: dict) -> list[tuple[str, object]]:
+    """Legend entries of a bar: every category it shows, in the palette's order (the
+    category order), then any category the palette lacks, in the order drawn."""
+    present = [clean_label(v) for v in dict.fromkeys(values)]
+    colors = {clean_label(k): c for k, c in palette.items()}
+    ordered = [c for c in colors if c in set(present)]
+    ordered += [c for c in present if c not in colors]
+    return [(c, colors.get(c, lg.NO_CELLS_FACE)) for c in ordered]
