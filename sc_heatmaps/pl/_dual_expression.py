@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
@@ -15,26 +17,33 @@ from ._plot import Plot
 from ._scatter_panels import ScatterPanels, ScatterSpec
 
 
+@dataclass(repr=False)
 class DualExpressionPlot(Plot):
     """Returned by :func:`sc_heatmaps.pl.dual_expression`.
 
-    ``data`` is the per-cell frame, ``stats`` the statistics table (written
-    as the TSV sidecar). ``axes`` has ``"panels"`` (panel name -> Axes) and
-    ``"legend"``; ``modes`` says how each panel was drawn (``"points"`` or
-    ``"density"``).
+    ``data`` is the per-cell frame. ``axes`` has ``"panels"`` (panel name ->
+    Axes) and ``"legend"``.
+
+    Attributes
+    ----------
+    stats
+        The statistics table (written as the TSV sidecar), in drawing order.
+    modes
+        How each panel was drawn: ``"points"`` or ``"density"``.
     """
 
-    stats: pd.DataFrame
-    modes: dict
+    stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    modes: dict = field(default_factory=dict)
 
     def sidecar_table(self) -> pd.DataFrame:
         return self.stats
 
 
-def _palette(adata, color, palette, dataset_key) -> dict | None:
+def _palette(adata, color, palette) -> dict | None:
+    """The colour registry's colours of ``color``, overridden by the user's ``palette``."""
     if color is None:
         return None
-    base = category_colors(adata, color, "dataset" if color == dataset_key else "cluster")
+    base = category_colors(adata, color)
     if palette is None:
         return base
     if isinstance(palette, Mapping):
@@ -80,6 +89,7 @@ def dual_expression(
     ax=None,
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
+    show_fractions: bool = True,
 ) -> DualExpressionPlot:
     """Scatter of two genes, one point per cell, with r per colour group.
 
@@ -94,13 +104,14 @@ def dual_expression(
     source
         ``"RNA"``, ``"integrated"`` or a layer name.
     clusters, cluster_key
-        Keep only these clusters of ``cluster_key`` (a list or ``"0,3,5"``).
+        Keep only these clusters of ``cluster_key`` (a list or ``"0,3,5"``),
+        drawn in the order listed (legend or panels).
     split_by
         One panel per category of this key, with shared axes and one legend.
     method
         ``"pearson"`` or ``"spearman"``; the coefficient and n are shown per
-        colour group (in the legend, or under each panel with ``split_by``),
-        labelled r for Pearson and ρ for Spearman.
+        colour group in the legend (per panel with ``split_by``) and pooled in
+        each panel's title, labelled r for Pearson and ρ for Spearman.
     exclude_double_zero
         Leave cells expressing neither gene out of r and of the drawing.
     threshold
@@ -112,8 +123,9 @@ def dual_expression(
     jitter
         Spread cells at exactly 0 by up to this much; drawn only, never in the statistics.
     palette
-        Colours: a mapping category -> colour, or a list. Default:
-        ``adata.uns[f"{color}_colors"]``, else a stable palette.
+        Colours: a mapping category -> colour, or a list. Default: the colour
+        of each category of ``color`` in every figure
+        (:func:`sc_heatmaps.get.category_colors`).
     max_points
         Draw at most about this many points per panel (seeded, every group keeps
         some); statistics always use every cell.
@@ -121,12 +133,18 @@ def dual_expression(
         From this many cells in a panel, draw a per-group density image instead
         of points, so that drawing time and file size stay flat.
     dataset_key
-        When ``color`` is this key, use the dataset palette (the one
-        :func:`grouped_heatmap` uses for its ``dataset_key``).
+        Deprecated and ignored: a key's colours are the same in every figure.
     ax
         Draw into this Axes (not with ``split_by``).
     figsize, title
-        Figure size in inches and title.
+        Figure size in inches and title. By default each panel is about 2 x 1.9
+        inches (one panel: 2.6 x 2.4), the figure at most 180 mm wide with text
+        of 6 to 8 pt; the legend goes beside the panels when it fits, else
+        below them in columns, and the figure grows by its size.
+    show_fractions
+        Write in each panel's title the share of its cells that express both
+        genes, x only, y only and neither (above ``threshold``; over every cell
+        of the panel, double zeros included).
 
     Examples
     --------
@@ -137,6 +155,13 @@ def dual_expression(
     ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
     """
     _check_draw_options(ax, split_by, size, alpha, jitter, max_points, density_threshold)
+    if dataset_key is not None:
+        warnings.warn(
+            "dual_expression(dataset_key=) is deprecated and ignored: a key's colours "
+            "are the same in every figure (sc_heatmaps.get.category_colors).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     de = get_dual_expression(
         adata,
         gene_x,
@@ -150,13 +175,16 @@ def dual_expression(
         exclude_double_zero=exclude_double_zero,
         threshold=threshold,
     )
+    keys = {"cluster": cluster_key or color, "color": color, "split": split_by}
+    colors = _palette(adata, color, palette)
+    cells, stats, colors = _user_order(de.cells, de.stats, colors, clusters, keys)
     spec = ScatterSpec(
-        cells=de.cells,
-        stats=de.stats,
+        cells=cells,
+        stats=stats,
         gene_x=gene_x,
         gene_y=gene_y,
         axis_suffix=f" ({source})",
-        palette=_palette(adata, color, palette, dataset_key),
+        palette=colors,
         color_key=color,
         shuffle=shuffle,
         random_state=random_state,
@@ -168,6 +196,7 @@ def dual_expression(
         figsize=figsize,
         title=title,
         method=method,
+        show_fractions=show_fractions,
     )
     figure, axes, modes = ScatterPanels(spec).plot(ax)
     params = {
@@ -187,12 +216,49 @@ def dual_expression(
         "jitter": jitter,
         "max_points": max_points,
         "density_threshold": density_threshold,
+        "show_fractions": show_fractions,
         "modes": {str(k): v for k, v in modes.items()},
-        "n_cells": len(de.cells),
+        "n_cells": len(cells),
     }
-    plot = DualExpressionPlot(figure=figure, axes=axes, data=de.cells, params=params)
-    plot.stats, plot.modes = de.stats, modes
-    return plot
+    return DualExpressionPlot(
+        figure=figure, axes=axes, data=cells, params=params, stats=stats, modes=modes
+    )
+
+
+def _user_order(cells, stats, colors, clusters, keys: dict):
+    """Put the listed ``clusters`` first, in the user's order, wherever their key is
+    drawn: as colour groups (legend) or as panels. ``keys`` maps ``"cluster"``,
+    ``"color"`` and ``"split"`` to obs keys."""
+    wanted = as_name_list(clusters, "clusters")
+    if wanted is None:
+        return cells, stats, colors
+    ranks = {}
+    for column in ("color", "split"):
+        if column not in cells or keys[column] != keys["cluster"]:
+            continue
+        cat = cells[column].cat
+        by_name = {str(c): c for c in cat.categories}
+        first = [by_name[w] for w in dict.fromkeys(wanted) if w in by_name]
+        order = first + [c for c in cat.categories if c not in first]
+        cells = cells.assign(**{column: cat.reorder_categories(order)})
+        ranks[column] = {str(c): i for i, c in enumerate(order)}
+        if column == "color" and colors is not None:
+            colors = {str(c): colors[str(c)] for c in order}
+    return cells, _sort_stats(stats, ranks), colors
+
+
+def _sort_stats(stats: pd.DataFrame, ranks: dict) -> pd.DataFrame:
+    """Statistics rows in drawing order; the pooled rows stay last in their block."""
+    if not ranks:
+        return stats
+    keys = pd.DataFrame(index=stats.index)
+    if "split" in stats:
+        keys["a"] = stats["all_panels"].astype(int)
+        keys["b"] = stats["split"].map(ranks.get("split", {})).fillna(-1)
+    keys["c"] = stats["all_groups"].astype(int)
+    keys["d"] = stats["group"].map(ranks.get("color", {})).fillna(-1)
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    return stats.loc[order].reset_index(drop=True)
 
 
 def _check_draw_options(ax, split_by, size, alpha, jitter, max_points, density_threshold):

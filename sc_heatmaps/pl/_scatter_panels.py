@@ -11,13 +11,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import to_rgb
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
 from .._text import literal_text
 from ..get._correlation import SYMBOLS
+from ._scatter_layout import (
+    FONT_LABEL,
+    FONT_SMALL,
+    FONT_TITLE,
+    arrange,
+    entry_label,
+    first_size,
+    panel_grid,
+)
 
-PANEL_W, PANEL_H = 3.4, 3.2  # inches
-MAX_COLS = 4
 SINGLE = "#3b3b3b"
 DENSITY_BINS = 300
 MIN_PER_GROUP = 500  # points kept per group when downsampling for drawing
@@ -44,11 +52,26 @@ class ScatterSpec:
     figsize: tuple[float, float] | None = None
     title: str | None = None
     method: str = "pearson"  # the statistic's symbol: r (Pearson) or ρ (Spearman)
+    show_fractions: bool = True
 
 
-def _fmt_r(row, method: str) -> str:
+def fmt_stat(row, method: str) -> str:
+    """``ρ=0.31 n=1,204`` (Spearman) or ``r=0.31 n=1,204`` (Pearson)."""
     r = "n/a" if pd.isna(row["r"]) else f"{row['r']:.2f}"
-    return f"{SYMBOLS[method]} = {r}, n = {int(row['n']):,}"
+    return f"{SYMBOLS[method]}={r} n={int(row['n']):,}"
+
+
+def _pct(share: float) -> str:
+    if pd.isna(share):
+        return "n/a"
+    return "<1%" if 0 < share < 0.005 else f"{100 * share:.0f}%"
+
+
+def fmt_fractions(row) -> str:
+    """Cells expressing both genes, x only, y only and neither (over every cell)."""
+    parts = [("both", "frac_both"), ("x only", "frac_x_only"), ("y only", "frac_y_only")]
+    parts.append(("neither", "frac_neither"))
+    return " · ".join(f"{name} {_pct(row[col])}" for name, col in parts)
 
 
 class ScatterPanels:
@@ -60,6 +83,7 @@ class ScatterPanels:
         self.panels = self._panel_names()
         self.groups = list(spec.palette) if spec.palette is not None else []
         self.limits = self._limits()
+        self.given_axes = False
 
     def _panel_names(self) -> list:
         """One panel per ``split`` category that has statistics, in category order.
@@ -120,7 +144,7 @@ class ScatterPanels:
         size = (
             self.spec.size
             if self.spec.size is not None
-            else float(np.clip(6000 / max(n, 1), 1, 25))
+            else float(np.clip(3000 / max(n, 1), 1, 14))
         )
         alpha = self.spec.alpha if self.spec.alpha is not None else (0.85 if n < 5000 else 0.5)
         return size, alpha
@@ -183,34 +207,39 @@ class ScatterPanels:
     def _layout(self, ax):
         if ax is not None:
             return ax.figure, np.array([ax])
-        n = len(self.panels)
-        ncols = min(n, MAX_COLS)
-        nrows = int(np.ceil(n / ncols))
-        figsize = self.spec.figsize or (PANEL_W * ncols + 1.8, PANEL_H * nrows + 0.4)
-        fig, grid = plt.subplots(
-            nrows,
-            ncols,
+        grid = panel_grid(len(self.panels))
+        size = self.spec.figsize or first_size(grid, bool(self.spec.title))
+        fig, axes = plt.subplots(
+            grid.nrows,
+            grid.ncols,
             sharex=True,
             sharey=True,
             squeeze=False,
-            figsize=figsize,
+            figsize=size,
             layout="constrained",
         )
-        for extra in grid.ravel()[n:]:
-            extra.set_visible(False)
-        return fig, grid.ravel()[:n]
+        for extra in axes.ravel()[len(self.panels) :]:
+            extra.remove()
+        return fig, axes.ravel()[: len(self.panels)]
 
     @literal_text
     def plot(self, ax=None) -> tuple:
+        self.given_axes = ax is not None
         fig, axes = self._layout(ax)
         modes = {}
         for panel_ax, panel in zip(axes, self.panels, strict=True):
             cells = self._panel_cells(panel)
             modes[panel] = self.draw_points(panel_ax, cells)
             self._decorate(panel_ax, panel)
-        legend = self._legend(fig, axes, ax is not None)
+        self._axis_labels(fig, axes, ax is not None)
         if self.spec.title:
-            fig.suptitle(self.spec.title)
+            fig.suptitle(self.spec.title, fontsize=FONT_TITLE)
+        if ax is not None:
+            legend = self._legend(axes[0].legend, "upper left", 1, on_ax=True)
+        else:
+            make = None if self.spec.palette is None else self._make_legend(fig)
+            grid = panel_grid(len(self.panels))
+            legend = arrange(fig, axes, grid, make, self.spec.figsize is not None)
         names = {
             ("all" if p is None else str(p)): a for p, a in zip(self.panels, axes, strict=True)
         }
@@ -223,62 +252,136 @@ class ScatterPanels:
         return stats
 
     def _decorate(self, ax, panel) -> None:
-        s = self.spec
+        """Limits, and a title with the panel's pooled statistic and fractions."""
         ax.set_xlim(*self.limits[0])
         ax.set_ylim(*self.limits[1])
         stats = self._panel_stats(panel)
         overall = stats[stats["all_groups"]].iloc[0]
         head = "all cells" if panel is None else str(panel)
-        ax.set_title(f"{head}: {_fmt_r(overall, s.method)}", fontsize=9)
-        xlabel = f"{s.gene_x}{s.axis_suffix}"
-        groups = stats[~stats["all_groups"]]
-        if panel is not None and len(groups) > 1:
-            xlabel += "\n" + "\n".join(
-                f"{g}: {_fmt_r(r, s.method)}"
-                for g, r in zip(groups["group"], groups.to_dict("records"), strict=True)
-            )
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.set_ylabel(f"{s.gene_y}{s.axis_suffix}", fontsize=9)
-        ax.tick_params(labelsize=8, labelleft=True, labelbottom=True)
+        title = f"{head}  {fmt_stat(overall, self.spec.method)}"
+        if self.spec.show_fractions:
+            title += "\n" + _wrap_fractions(fmt_fractions(overall), self._panel_width(ax))
+        ax.set_title(title, fontsize=FONT_SMALL if self.spec.show_fractions else FONT_LABEL)
+        ax.tick_params(labelsize=FONT_SMALL, length=2.5, pad=1.5)
 
-    def _legend(self, fig, axes, on_ax: bool):
-        if self.spec.palette is None:
-            return None
+    def _panel_width(self, ax) -> float:
+        """Width of a panel in inches: the grid's, or the size of the Axes given."""
+        if self.spec.figsize is None and not self.given_axes:
+            return panel_grid(len(self.panels)).panel_w
+        return ax.get_position().width * ax.figure.get_size_inches()[0]
+
+    def _axis_labels(self, fig, axes, on_ax: bool) -> None:
+        """Each axis label once: on the panel itself, or once for all shared panels."""
+        s = self.spec
+        xlabel, ylabel = f"{s.gene_x}{s.axis_suffix}", f"{s.gene_y}{s.axis_suffix}"
+        if on_ax or len(axes) == 1:
+            axes[0].set_xlabel(xlabel, fontsize=FONT_LABEL)
+            axes[0].set_ylabel(ylabel, fontsize=FONT_LABEL)
+            return
+        for ax in axes:
+            ax.label_outer(remove_inner_ticks=False)
+        _show_bottom_ticks(axes)
+        _common_labels(fig, axes, xlabel, ylabel)
+
+    def _legend_labels(self) -> list[tuple[str, str]]:
+        """(group, entry) for every colour group with cells, in palette order; the
+        entry holds the group's statistic and n in each panel."""
         present = set(self.spec.cells["color"].astype(str))
         stats = self.spec.stats
-        overall = stats if "split" not in stats else stats.iloc[0:0]
-        by_group = {r["group"]: r for r in overall.to_dict("records") if not r["all_groups"]}
-        handles = []
-        for group in self.groups:
-            if group not in present:
-                continue
-            label = (
-                group
-                if group not in by_group
-                else f"{group} ({_fmt_r(by_group[group], self.spec.method)})"
+        rows = stats[~stats["all_groups"]]
+        if "split" in stats:
+            rows = rows[~rows["all_panels"]]
+        out = []
+        for group in (g for g in self.groups if g in present):
+            mine = rows[rows["group"] == group]
+            if "split" in stats:
+                parts = [
+                    f"{p} {fmt_stat(r, self.spec.method)}"
+                    for p in self.panels
+                    for r in mine[mine["split"] == str(p)].to_dict("records")
+                ]
+            else:
+                parts = [fmt_stat(r, self.spec.method) for r in mine.to_dict("records")]
+            out.append((group, entry_label(group, parts)))
+        return out
+
+    def _make_legend(self, fig):
+        def make(loc, ncols):
+            return self._legend(fig.legend, loc, ncols, on_ax=False)
+
+        return make
+
+    def _legend(self, legend_fn, loc, ncols, on_ax: bool):
+        if self.spec.palette is None:
+            return None
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markersize=4.5,
+                markerfacecolor=self.spec.palette[group],
+                markeredgewidth=0,
+                label=label,
             )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    linestyle="",
-                    markersize=6,
-                    markerfacecolor=self.spec.palette[group],
-                    markeredgewidth=0,
-                    label=label,
-                )
-            )
-        title = self.spec.color_key
-        if on_ax:
-            return axes[0].legend(
-                handles=handles,
-                loc="upper left",
-                bbox_to_anchor=(1.02, 1),
-                frameon=False,
-                fontsize=8,
-                title=title,
-            )
-        return fig.legend(
-            handles=handles, loc="outside right center", frameon=False, fontsize=8, title=title
+            for group, label in self._legend_labels()
+        ]
+        where = {"bbox_to_anchor": (1.02, 1)} if on_ax else {}
+        return legend_fn(
+            handles=handles,
+            loc=loc,
+            ncols=ncols,
+            frameon=False,
+            fontsize=FONT_SMALL,
+            title=self.spec.color_key,
+            title_fontsize=FONT_LABEL,
+            alignment="left",
+            handletextpad=0.3,
+            columnspacing=1.2,
+            borderaxespad=0.2,
+            **where,
         )
+
+
+def _show_bottom_ticks(axes) -> None:
+    """x tick labels on every panel with no panel below it (a short last row)."""
+    below = {(a.get_subplotspec().rowspan.start, a.get_subplotspec().colspan.start) for a in axes}
+    for a in axes:
+        spec = a.get_subplotspec()
+        if (spec.rowspan.start + 1, spec.colspan.start) not in below:
+            a.tick_params(labelbottom=True)
+
+
+def _common_labels(fig, axes, xlabel: str, ylabel: str) -> None:
+    """One x and one y label, centred on the whole block of panels: an empty Axes
+    over the panels carries them, offset past the panels' tick labels."""
+    frame = fig.add_subplot(axes[0].get_gridspec()[:, :], frameon=False)
+    frame.set_zorder(-1)
+    frame.tick_params(bottom=False, left=False, labelbottom=False, labelleft=False, which="both")
+    frame.set_navigate(False)
+    width = max(_tick_label_width(fig, ax) for ax in axes)
+    tick = 2.5 + 1.5  # tick length and pad, in points
+    frame.set_xlabel(xlabel, fontsize=FONT_LABEL, labelpad=tick + 1.25 * FONT_SMALL + 2)
+    frame.set_ylabel(ylabel, fontsize=FONT_LABEL, labelpad=tick + width + 2)
+
+
+def _tick_label_width(fig, ax) -> float:
+    """Width in points of the widest y tick label of ``ax`` (measured, not drawn)."""
+    if not ax.yaxis.get_tick_params()["labelleft"]:
+        return 0.0
+    lo, hi = sorted(ax.get_ylim())
+    locs = [v for v in ax.yaxis.get_major_locator()() if lo <= v <= hi]
+    labels = ax.yaxis.get_major_formatter().format_ticks(locs)
+    renderer = fig.canvas.get_renderer()
+    font = FontProperties(size=FONT_SMALL)
+    widths = [renderer.get_text_width_height_descent(t, font, ismath=False)[0] for t in labels]
+    return max(widths, default=0.0) * 72 / fig.dpi
+
+
+def _wrap_fractions(text: str, width_in: float) -> str:
+    """The fractions on two lines when one line would be wider than the panel."""
+    if len(text) * FONT_SMALL * 0.6 / 72 <= width_in:
+        return text
+    parts = text.split(" · ")
+    return " · ".join(parts[:2]) + "\n" + " · ".join(parts[2:])
