@@ -182,11 +182,14 @@ def small_print_texts(fig: Figure, texts: Iterable[Text] | None = None, minimum=
 
 @dataclass
 class LegendEntry:
-    """One legend entry as drawn: its legend's title, its label and its colour."""
+    """One legend entry as drawn: its legend's title, its label, its colour and where
+    its text is (display pixels: left edge, top edge)."""
 
     title: str
     label: str
     color: str
+    x0: float = 0.0
+    y1: float = 0.0
 
 
 def _handle_color(artists) -> str | None:
@@ -256,7 +259,8 @@ def legend_items(fig: Figure, texts: Iterable[Text] | None = None) -> list[Legen
             continue
         color = _handle_color(area.get_children())
         title = _legend_title(box, parents)
-        entries.append(LegendEntry(title, label.get_text(), color))
+        where = label._text.get_window_extent(_renderer(fig))
+        entries.append(LegendEntry(title, label.get_text(), color, where.x0, where.y1))
     return entries
 
 
@@ -271,6 +275,15 @@ def legend_groups(fig: Figure, texts: Iterable[Text] | None = None) -> dict[str,
     for e in legend_items(fig, texts):
         out.setdefault(e.title, {})[e.label] = e.color
     return out
+
+
+def legend_reading_order(fig: Figure, texts: Iterable[Text] | None = None) -> list[str]:
+    """The legend titles in reading order: column by column (left to right), each from
+    the top down; a legend is placed by its first entry."""
+    first: dict[str, tuple] = {}
+    for e in legend_items(fig, texts):
+        first.setdefault(e.title, (round(e.x0 / 20), -e.y1))
+    return sorted(first, key=first.get)
 
 
 # ---------------------------------------------------------------- bars and points

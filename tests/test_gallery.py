@@ -246,6 +246,21 @@ def test_legend_order(name, key):
     assert legend == order, f"{key}: legend order {legend}, drawn order {order}"
 
 
+def _bar_keys(name: str) -> list[str]:
+    return [k for k, where in CASES[name].colors if where == "bar"]
+
+
+@pytest.mark.parametrize("name", [p for p in COLORED if len(_bar_keys(p.values[0])) > 1])
+def test_legends_follow_bars(name):
+    """The legends of the column bars come in the bars' order (top bar first)."""
+    b = built(name)
+    keys = [k for k in _bar_keys(name) if k in b.plot.spec.col_meta.columns]
+    top = {k: b.plot.axes["col_bars"][k][0].get_position().y0 for k in keys}
+    bars = sorted(keys, key=lambda k: -top[k])
+    legends = [t for t in fc.legend_reading_order(b.plot.figure, b.texts) if t in set(keys)]
+    assert legends == bars, f"legends in the order {legends}, bars top-down {bars}"
+
+
 @pytest.mark.parametrize(("name", "key"), _keys(COLORED + _params(gallery.HTML_CASES)))
 def test_registry_colors(name, key):
     """Each category is drawn in the colour of the registry, and in one colour only."""
