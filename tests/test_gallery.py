@@ -84,6 +84,7 @@ def built(name: str) -> Built:
             plt.close(plot.figure)
             FigureCanvasAgg(plot.figure)
             texts = fc.visible_texts(plot.figure)
+            assert texts, f"{name}: the figure draws no text (the checks would pass vacuously)"
         _BUILT[name] = Built(case, plot, gallery.load(case.data), texts)
     return _BUILT[name]
 
