@@ -6,8 +6,8 @@ and the JSON sidecar derive from the same fields.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ._options import Options
@@ -106,4 +106,32 @@ class CorrelationHeatmapOptions(Options):
     vmax: float = 1.0
     title: str | None = None
     figsize: tuple[float, float] | None = None
+    gene_symbols: str | None = None
+
+
+@dataclass(frozen=True)
+class DualExpressionOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.dual_expression` (see its docstring)."""
+
+    color: str | None = "dataset"
+    source: str = "RNA"
+    clusters: str | Sequence[str] | None = None
+    cluster_key: str | None = None
+    split_by: str | None = None
+    method: Literal["pearson", "spearman"] = "pearson"
+    exclude_double_zero: bool = False
+    threshold: float = 0.0
+    shuffle: bool = True
+    random_state: int = 0
+    size: float | None = None
+    alpha: float | None = None
+    jitter: float = 0.0
+    palette: Mapping[str, str] | Sequence[str] | None = None
+    max_points: int | None = None
+    density_threshold: int = 200_000
+    dataset_key: str | None = None
+    ax: object = field(default=None, metadata={"record": False})
+    figsize: tuple[float, float] | None = None
+    title: str | None = None
+    show_fractions: bool = True
     gene_symbols: str | None = None

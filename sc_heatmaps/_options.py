@@ -58,8 +58,13 @@ class Options:
         return dataclasses.replace(self, **changes)
 
     def to_params(self) -> dict:
-        """Every option, as JSON-ready values (tuples as lists, objects by name)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """Every option, as JSON-ready values (tuples as lists, objects by name); fields
+        marked ``metadata={"record": False}`` (e.g. a target Axes) are left out."""
+        return {
+            f.name: _jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.metadata.get("record", True)
+        }
 
 
 def _hints(cls) -> dict:

@@ -75,3 +75,11 @@ def test_cli_gene_symbols(ensembl, tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "heat.tsv", sep="\t", index_col=0)
     assert list(table.index) == ["CD3E", "LYZ"]
+
+
+def test_dual_expression_by_symbols(ensembl, example):
+    plot = sch.pl.dual_expression(ensembl, "CD3E", "LYZ", color="dataset", gene_symbols="symbol")
+    same = sch.pl.dual_expression(example, "CD3E", "LYZ", color="dataset")
+    pd.testing.assert_frame_equal(plot.stats, same.stats)
+    labels = [ax.get_xlabel() + ax.get_ylabel() for ax in plot.figure.axes]
+    assert any("CD3E" in t for t in labels) and not any("ENSG" in t for t in labels)

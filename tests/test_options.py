@@ -16,6 +16,7 @@ import sc_heatmaps as sch
 from sc_heatmaps._heatmap_options import (
     CellHeatmapOptions,
     CorrelationHeatmapOptions,
+    DualExpressionOptions,
     GroupedHeatmapOptions,
     MatrixHeatmapOptions,
 )
@@ -26,6 +27,7 @@ CASES = [
     (sch.pl.cell_heatmap, CellHeatmapOptions, ["adata", "var_names", "groupby"]),
     (sch.pl.matrix_heatmap, MatrixHeatmapOptions, ["frame"]),
     (sch.pl.correlation_heatmap, CorrelationHeatmapOptions, ["adata"]),
+    (sch.pl.dual_expression, DualExpressionOptions, ["adata", "gene_x", "gene_y"]),
 ]
 
 

@@ -203,6 +203,7 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
         exclude_double_zero=args.exclude_double_zero,
         jitter=args.jitter,
         title=args.title,
+        gene_symbols=args.gene_symbols,
     )
     return _export(plot, args)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pandas as pd
 from matplotlib.colors import is_color_like, to_hex
 
+from .._heatmap_options import DualExpressionOptions
+from .._options import takes_options
 from .._validate import ScHeatmapsKeyError, as_name_list, check_positive, format_choices
 from ..get import category_colors
 from ..get import dual_expression as get_dual_expression
@@ -64,32 +65,9 @@ def _palette(adata, color, palette) -> dict | None:
     return {k: to_hex(v) for k, v in colors.items()}
 
 
+@takes_options(DualExpressionOptions, ("adata", "gene_x", "gene_y"))
 def dual_expression(
-    adata,
-    gene_x: str,
-    gene_y: str,
-    *,
-    color: str | None = "dataset",
-    source: str = "RNA",
-    clusters: str | Sequence[str] | None = None,
-    cluster_key: str | None = None,
-    split_by: str | None = None,
-    method: Literal["pearson", "spearman"] = "pearson",
-    exclude_double_zero: bool = False,
-    threshold: float = 0.0,
-    shuffle: bool = True,
-    random_state: int = 0,
-    size: float | None = None,
-    alpha: float | None = None,
-    jitter: float = 0.0,
-    palette: Mapping[str, str] | Sequence[str] | None = None,
-    max_points: int | None = None,
-    density_threshold: int = 200_000,
-    dataset_key: str | None = None,
-    ax=None,
-    figsize: tuple[float, float] | None = None,
-    title: str | None = None,
-    show_fractions: bool = True,
+    adata, gene_x: str, gene_y: str, *, opts: DualExpressionOptions
 ) -> DualExpressionPlot:
     """Scatter of two genes, one point per cell, with r per colour group.
 
@@ -145,6 +123,9 @@ def dual_expression(
         Write in each panel's title the share of its cells that express both
         genes, x only, y only and neither (above ``threshold``; over every cell
         of the panel, double zeros included).
+    gene_symbols
+        A var column holding gene symbols (scanpy's name): ``gene_x`` and
+        ``gene_y`` are symbols, and the axes are labelled by them.
 
     Examples
     --------
@@ -154,69 +135,61 @@ def dual_expression(
     >>> list(plot.stats["group"])
     ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
     """
-    _check_draw_options(ax, split_by, size, alpha, jitter, max_points, density_threshold)
-    if dataset_key is not None:
+    o = opts
+    _check_draw_options(
+        o.ax, o.split_by, o.size, o.alpha, o.jitter, o.max_points, o.density_threshold
+    )
+    if o.dataset_key is not None:
         warnings.warn(
             "dual_expression(dataset_key=) is deprecated and ignored: a key's colours "
             "are the same in every figure (sc_heatmaps.get.category_colors).",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     de = get_dual_expression(
         adata,
         gene_x,
         gene_y,
-        color=color,
-        source=source,
-        clusters=clusters,
-        cluster_key=cluster_key,
-        split_by=split_by,
-        method=method,
-        exclude_double_zero=exclude_double_zero,
-        threshold=threshold,
+        color=o.color,
+        source=o.source,
+        clusters=o.clusters,
+        cluster_key=o.cluster_key,
+        split_by=o.split_by,
+        method=o.method,
+        exclude_double_zero=o.exclude_double_zero,
+        threshold=o.threshold,
+        gene_symbols=o.gene_symbols,
     )
-    keys = {"cluster": cluster_key or color, "color": color, "split": split_by}
-    colors = _palette(adata, color, palette)
-    cells, stats, colors = _user_order(de.cells, de.stats, colors, clusters, keys)
+    keys = {"cluster": o.cluster_key or o.color, "color": o.color, "split": o.split_by}
+    colors = _palette(adata, o.color, o.palette)
+    cells, stats, colors = _user_order(de.cells, de.stats, colors, o.clusters, keys)
     spec = ScatterSpec(
         cells=cells,
         stats=stats,
-        gene_x=gene_x,
-        gene_y=gene_y,
-        axis_suffix=f" ({source})",
+        gene_x=de.gene_x,
+        gene_y=de.gene_y,
+        axis_suffix=f" ({o.source})",
         palette=colors,
-        color_key=color,
-        shuffle=shuffle,
-        random_state=random_state,
-        size=size,
-        alpha=alpha,
-        jitter=jitter,
-        max_points=max_points,
-        density_threshold=density_threshold,
-        figsize=figsize,
-        title=title,
-        method=method,
-        show_fractions=show_fractions,
+        color_key=o.color,
+        shuffle=o.shuffle,
+        random_state=o.random_state,
+        size=o.size,
+        alpha=o.alpha,
+        jitter=o.jitter,
+        max_points=o.max_points,
+        density_threshold=o.density_threshold,
+        figsize=o.figsize,
+        title=o.title,
+        method=o.method,
+        show_fractions=o.show_fractions,
     )
-    figure, axes, modes = ScatterPanels(spec).plot(ax)
+    figure, axes, modes = ScatterPanels(spec).plot(o.ax)
     params = {
         "function": "sc_heatmaps.pl.dual_expression",
         "gene_x": gene_x,
         "gene_y": gene_y,
-        "color": color,
-        "source": source,
-        "clusters": as_name_list(clusters, "clusters"),
-        "cluster_key": cluster_key,
-        "split_by": split_by,
-        "method": method,
-        "exclude_double_zero": exclude_double_zero,
-        "threshold": threshold,
-        "shuffle": shuffle,
-        "random_state": random_state,
-        "jitter": jitter,
-        "max_points": max_points,
-        "density_threshold": density_threshold,
-        "show_fractions": show_fractions,
+        **o.to_params(),
+        "clusters": as_name_list(o.clusters, "clusters"),
         "modes": {str(k): v for k, v in modes.items()},
         "n_cells": len(cells),
     }
