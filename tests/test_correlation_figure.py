@@ -135,7 +135,7 @@ def test_figsize_sets_the_figure_size(synthetic):
         synthetic, genes=GENES, groupby="dataset", min_nonzero=0, figsize=(6.0, 4.0)
     )
     np.testing.assert_allclose(plot.figure.get_size_inches(), (6.0, 4.0), atol=0.05)
-    assert plot.params["figsize"] == (6.0, 4.0)
+    assert plot.params["figsize"] == [6.0, 4.0]  # JSON-ready, as the sidecar writes it
 
 
 @pytest.mark.parametrize("cluster_key", ["cluster_id", None])

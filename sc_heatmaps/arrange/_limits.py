@@ -51,17 +51,6 @@ def _robust(finite: np.ndarray, scale) -> tuple:
     return lo, (hi if hi > lo else float(finite.max())), None
 
 
-def extend(values: np.ndarray, vmin, vmax) -> str:
-    """Which ends of the colour bar get an arrow: values beyond ``vmin``/``vmax``."""
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    below = vmin is not None and finite.size > 0 and finite.min() < vmin
-    above = vmax is not None and finite.size > 0 and finite.max() > vmax
-    return {(False, False): "neither", (True, False): "min", (False, True): "max"}.get(
-        (below, above), "both"
-    )
-
-
 def scaled_label(
     label: str, scale: str | None, n_columns: int | None = None, columns: str = "groups"
 ) -> str:

@@ -34,22 +34,12 @@ def spec_from_bundle(bundle, opts, **drawing) -> HeatmapSpec:
         vmax=vmax,
         vcenter=vcenter,
         cbar_label=bundle.value_label,
-        labels=resolve_labels(opts.labels, bundle.col_meta),
+        labels=opts.labels,
         title=opts.title,
         figsize=opts.figsize,
         **extra,
         **drawing,
     )
-
-
-def resolve_labels(labels: str, col_meta) -> str:
-    """``"auto"``: gene labels always; group labels only when the annotation bars do not
-    already tell every column apart (no bars, or two columns with the same bar values)."""
-    if labels != "auto":
-        return labels
-    named_by_bars = not col_meta.empty and len(col_meta.columns) > 0
-    named_by_bars = named_by_bars and not col_meta.astype(str).duplicated().any()
-    return "y" if named_by_bars else "all"
 
 
 def params_of(bundle, opts, function: str, figure, board_notes=()) -> dict:

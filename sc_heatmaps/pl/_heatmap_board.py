@@ -127,37 +127,6 @@ def data_extend(values, vmin: float | None, vmax: float | None) -> str:
     return EXTENDS[below + 2 * above]
 
 
-def scaled_label(
-    label: str, scale: str | None, n_columns: int | None = None, columns: str = "groups"
-) -> str:
-    """Colour-bar title: what is drawn, and how rows were scaled (one wording everywhere).
-
-    A z-score across fewer than 3 columns says so (see :func:`zscore_note`).
-    """
-    if zscore_note(scale, n_columns, columns) is not None:
-        if n_columns == 2:
-            return f"{label}\n(z-score across 2 {columns}:\n+1 higher, \N{MINUS SIGN}1 lower)"
-        return f"{label}\n(z-score across 1 {columns[:-1]}:\nalways 0)"
-    return label + {None: "", "zscore": "\n(z-score)", "minmax": "\n(min-max)"}[scale]
-
-
-def zscore_note(scale: str | None, n_columns: int | None, columns: str = "groups") -> str | None:
-    """Why a row z-score across fewer than 3 columns shows no more than a direction
-    (for the JSON sidecar), or ``None`` when it is a real z-score.
-
-    Across 2 values a z-score is always +1 and -1 (0 when they are equal), whatever
-    their difference; across 1 value it is 0.
-    """
-    if scale != "zscore" or n_columns is None or n_columns >= 3:
-        return None
-    if n_columns == 2:
-        return (
-            f"z-scores across 2 {columns} are always +1 (higher) and -1 (lower), or 0 when "
-            "equal: the colours show only which is higher, not by how much."
-        )
-    return f"a z-score across 1 {columns[:-1]} is always 0: the colours show nothing."
-
-
 def _linkage_arg(linkage: dict | None):
     """marsilea wants an array when unsplit, a dict (no ``None``) when split.
 
