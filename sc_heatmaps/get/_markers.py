@@ -1,16 +1,20 @@
 """Marker genes as a mapping, for plotting.
 
 The one place where ``get`` calls ``tl``: markers are computed by
-:func:`sc_heatmaps.tl.top_markers` (with ``key_added=None``, so nothing is written)
-and read out per group. ``tl`` never imports ``get`` (see ``sc_heatmaps.tl``).
+:func:`sc_heatmaps.tl.top_markers`, or :func:`sc_heatmaps.tl.conserved_markers` for
+``kind="conserved"`` (with ``key_added=None``, so nothing is written), and read out per
+group. ``tl`` never imports ``get`` (see ``sc_heatmaps.tl``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Literal
 
 from .._genes import gene_names
-from .._validate import as_name_list
+from .._validate import as_name_list, check_choice
+
+KINDS = ("top", "conserved")
 
 
 def marker_genes(
@@ -28,6 +32,10 @@ def marker_genes(
     key: str = "rank_genes_groups",
     candidates: Sequence[str] | None = None,
     gene_symbols: str | None = None,
+    kind: Literal["top", "conserved"] = "top",
+    dataset_key: str | None = None,
+    conserved_kws: Mapping | None = None,
+    recipe: str = "scanpy",
 ) -> dict[Hashable, list[str]]:
     """Top marker genes per group as ``{group: [genes]}``, in category order.
 
@@ -40,6 +48,18 @@ def marker_genes(
     are returned, and ``candidates`` given, as symbols (a gene without a symbol of
     its own keeps its var_name; see :func:`sc_heatmaps.get.grouped_expression`).
 
+    ``recipe="seurat"`` (``kind="top"``) applies Seurat's ``FindAllMarkers`` recipe
+    (see :func:`sc_heatmaps.tl.top_markers`) to the ranking of ``method``; pass
+    ``method="wilcoxon"`` for Seurat's test (``method`` defaults to ``"t-test"`` here).
+
+    ``kind="conserved"`` gives the markers of each group that are conserved across
+    the datasets of ``dataset_key`` (:func:`sc_heatmaps.tl.conserved_markers`, which
+    also takes ``n_genes``, ``method``, ``source``, ``groups``, ``duplicates`` and
+    ``candidates``; its other options, such as ``combine``, ``min_datasets``,
+    ``min_cells`` and ``direction``, go in ``conserved_kws``). The filters
+    ``min_logfc``, ``max_pval_adj``, ``min_in_group_fraction`` and ``key`` belong to
+    ``kind="top"``. A group without conserved markers maps to an empty list.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
@@ -47,12 +67,36 @@ def marker_genes(
     >>> markers = sch.get.marker_genes(adata, "cluster", n_genes=2)
     >>> len(markers) == adata.obs["cluster"].nunique()
     True
+    >>> conserved = sch.get.marker_genes(
+    ...     adata, "cluster", n_genes=2, kind="conserved", dataset_key="dataset"
+    ... )
+    >>> len(conserved["B"])
+    2
     """
-    from ..tl import top_markers  # on first use: the ranking code loads anndata
+    from ..tl import conserved_markers, top_markers  # on first use: loads anndata
 
+    check_choice("kind", kind, KINDS)
     names = gene_names(adata, gene_symbols, source)
     if candidates is not None:
         candidates, _ = names.to_var_names(as_name_list(candidates, "candidates"))
+    common = dict(n_genes=n_genes, method=method, source=source, groups=groups)
+    common.update(duplicates=duplicates, candidates=candidates)
+    if kind == "conserved":
+        top_only = dict(
+            min_logfc=min_logfc,
+            max_pval_adj=max_pval_adj,
+            min_in_group_fraction=min_in_group_fraction,
+            key=None if key == "rank_genes_groups" else key,
+        )
+        _refuse_for_conserved(top_only, dataset_key)
+        kws = {**dict(conserved_kws or {}), **common, "key_added": None}
+        table = conserved_markers(adata, groupby, dataset_key, **kws)
+        return _as_mapping(table, "cluster", names)
+    if dataset_key is not None or conserved_kws is not None:
+        raise ValueError(
+            "dataset_key and conserved_kws apply to kind='conserved' only; "
+            f"kind={kind!r} ranks the pooled cells. Pass kind='conserved', or drop them."
+        )
     table = top_markers(
         adata,
         groupby,
@@ -67,8 +111,27 @@ def marker_genes(
         key=key,
         key_added=None,
         candidates=candidates,
+        recipe=recipe,
     )
-    groups = table["group"]
+    return _as_mapping(table, "group", names)
+
+
+def _as_mapping(table, column: str, names) -> dict[Hashable, list[str]]:
+    groups = table[column]
     return {
         group: names.labels(table.loc[groups == group, "gene"]) for group in groups.cat.categories
     }
+
+
+def _refuse_for_conserved(top_only: Mapping, dataset_key) -> None:
+    given = [name for name, value in top_only.items() if value is not None]
+    if given:
+        raise ValueError(
+            f"{given!r} apply to kind='top' only; kind='conserved' ranks by the combined "
+            "p-value of each dataset's tests (see sc_heatmaps.tl.conserved_markers)."
+        )
+    if dataset_key is None:
+        raise ValueError(
+            "kind='conserved' needs dataset_key=, the obs key of the datasets across which "
+            "markers must be conserved."
+        )

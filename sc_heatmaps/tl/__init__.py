@@ -8,6 +8,7 @@ below both: ``sc_heatmaps._aggregate``, ``_genes``, ``_sources``, ``_groups``.
 ``tests/test_layers.py`` checks this.
 """
 
+from ._conserved import conserved_markers
 from ._markers import top_markers
 
-__all__ = ["top_markers"]
+__all__ = ["conserved_markers", "top_markers"]
