@@ -64,6 +64,10 @@ CALLS = {
         sch.get.obs_summary(a, "umis", "cluster", "dataset", op="median")
     ),
     "pl.savefig": lambda a: sch.pl.grouped_heatmap(a, GENES, "cluster").figure,
+    "tl.dataset_differences": lambda a: sch.tl.dataset_differences(a, "dataset", "cluster"),
+    "pl.dataset_differences_heatmap": lambda a: sch.pl.dataset_differences_heatmap(
+        a, dataset_key="dataset", cluster_key="cluster", reference="d1", max_pval_adj=None
+    ),
 }
 
 

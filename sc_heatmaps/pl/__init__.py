@@ -4,6 +4,7 @@ from ..export import savefig
 from ._cell_heatmap import cell_heatmap
 from ._cmaps import NAMED_CMAPS
 from ._correlation_heatmap import CorrelationPlot, correlation_heatmap
+from ._differences_heatmap import dataset_differences_heatmap
 from ._dual_expression import DualExpressionPlot, dual_expression
 from ._grouped_heatmap import grouped_heatmap
 from ._interactive import InteractiveHTML, interactive_heatmap
@@ -19,6 +20,7 @@ __all__ = [
     "Plot",
     "cell_heatmap",
     "correlation_heatmap",
+    "dataset_differences_heatmap",
     "dual_expression",
     "grouped_heatmap",
     "interactive_heatmap",

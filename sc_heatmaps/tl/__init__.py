@@ -9,6 +9,7 @@ below both: ``sc_heatmaps._aggregate``, ``_genes``, ``_sources``, ``_groups``.
 """
 
 from ._conserved import conserved_markers
+from ._differences import dataset_differences
 from ._markers import top_markers
 
-__all__ = ["conserved_markers", "top_markers"]
+__all__ = ["conserved_markers", "dataset_differences", "top_markers"]
