@@ -20,15 +20,20 @@ from .._validate import (
     categorical_obs,
     check_choice,
     check_number,
+    format_choices,
 )
 from ._checks import checked_log1p
 from ._provenance import fingerprint
 from ._rank_store import check_free, find_reusable, ranking_table, store_result
 from ._ranking import compute_ranking, group_codes
 from ._select import select_markers
+from ._seurat import P_VALUE_METHODS, seurat_ranking
 
 METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", "logreg")
 DUPLICATES = ("keep", "first", "best")
+RECIPES = ("scanpy", "seurat")
+# what each recipe uses when method= and duplicates= are left at None
+RECIPE_DEFAULTS = {"scanpy": ("t-test", "best"), "seurat": ("wilcoxon", "keep")}
 COLUMNS = ["group", "rank", "gene", "score", "logfc", "pval_adj", "pct_in", "pct_out"]
 
 
@@ -37,17 +42,18 @@ def top_markers(
     groupby: str,
     *,
     n_genes: int = 10,
-    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "logreg"] = "t-test",
+    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "logreg"] | None = None,
     source: str = "RNA",
     groups: Sequence[str] | str | None = None,
     min_logfc: float | None = None,
     max_pval_adj: float | None = None,
     min_in_group_fraction: float | None = None,
-    duplicates: Literal["keep", "first", "best"] = "best",
+    duplicates: Literal["keep", "first", "best"] | None = None,
     key: str = "rank_genes_groups",
     key_added: str | None = None,
     corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
     candidates: Sequence[str] | None = None,
+    recipe: Literal["scanpy", "seurat"] = "scanpy",
 ) -> pd.DataFrame:
     """Top marker genes of each group, as a tidy table.
 
@@ -74,7 +80,9 @@ def top_markers(
     n_genes
         Markers per group.
     method
-        Test passed to scanpy.
+        Test passed to scanpy. ``None`` takes the recipe's: ``"t-test"`` for
+        ``"scanpy"`` (this package's default since its start), ``"wilcoxon"`` for
+        ``"seurat"`` (Seurat's ``test.use = "wilcox"``).
     source
         ``"RNA"``, ``"integrated"`` or a layer name
         (see :func:`sc_heatmaps.get.grouped_expression`).
@@ -89,7 +97,9 @@ def top_markers(
         (scanpy's top-N), keep it in the ``"first"`` group in category order,
         or in the group where its score is highest (``"best"``). With
         ``"first"``/``"best"`` each group is refilled from further down its
-        ranking so that it still gets ``n_genes`` where possible.
+        ranking so that it still gets ``n_genes`` where possible. ``None`` takes
+        the recipe's: ``"best"`` for ``"scanpy"``, ``"keep"`` for ``"seurat"``
+        (``FindAllMarkers`` lists a gene under every cluster it marks).
     key
         Where to look for an existing ranking.
     key_added
@@ -99,6 +109,29 @@ def top_markers(
     candidates
         Only these genes may be reported (for example the genes an integrated
         layer covers); the ranking itself still uses every gene of ``source``.
+    recipe
+        How the top genes are chosen from the ranking.
+
+        - ``"scanpy"`` (default): the top ``n_genes`` by scanpy's score, as
+          ``sc.tl.rank_genes_groups`` orders them (``logfc`` is scanpy's).
+        - ``"seurat"``: the recipe of Seurat 4.3's ``FindAllMarkers(min.pct = 0.25,
+          only.pos = TRUE)`` followed by ``avg_log2FC > 1`` and the top ``n_genes``
+          (Cell-Hub's recipe). A gene is tested when the larger of its rounded
+          (3 digits) fractions above 0 in the group and in the rest is at least
+          0.25; it is kept when Seurat's fold change
+          ``log2(mean(expm1(x)) + 1)`` (group minus rest) is above 1 and its
+          p-value is below 0.01; genes are ordered by p-value, then by fold change
+          (descending). The Wilcoxon p-value is Seurat's: tie-corrected, with a
+          continuity correction of 1/2 (scanpy's z-score turned into it). In the
+          table ``logfc`` is Seurat's ``avg_log2FC`` and ``pval_adj`` its
+          ``p_val_adj`` (Bonferroni over all genes; ``corr_method`` does not apply).
+          ``x`` must be log1p of normalised counts, as Seurat's ``NormalizeData``
+          writes and ``sc.pp.normalize_total`` + ``sc.pp.log1p`` do.
+
+        ``"scanpy"`` is the default because this package is called from scanpy
+        pipelines, where the markers are expected to equal
+        ``sc.tl.rank_genes_groups``' top N (and its stored ranking is reused);
+        a Seurat or Cell-Hub user gets that tool's list with ``recipe="seurat"``.
 
     Returns
     -------
@@ -117,7 +150,11 @@ def top_markers(
     >>> table = sch.tl.top_markers(adata, "cluster", n_genes=3)
     >>> list(table.columns)
     ['group', 'rank', 'gene', 'score', 'logfc', 'pval_adj', 'pct_in', 'pct_out']
+    >>> seurat = sch.tl.top_markers(adata, "cluster", n_genes=3, recipe="seurat")
+    >>> bool((seurat["logfc"] > 1).all())
+    True
     """
+    method, duplicates = _recipe_defaults(recipe, method, duplicates)
     _check_options(
         n_genes,
         method,
@@ -153,15 +190,36 @@ def top_markers(
         "current": current,
         "rescore": partial(_rescore, expr, cat, request, log1p),
     }
+    rank = partial(_recipe_ranking, recipe, expr, cat, group_names, method)
     result = find_reusable(adata.uns, [key, key_added], request, expr, provenance)
-    table = None if result is None else select(ranking_table(result, group_names))
+    table = None if result is None else select(rank(result))
     if table is None:
         check_free(adata.uns, key_added)
         result = compute_ranking(expr, cat, request, log1p, current)
-        table = select(ranking_table(result, group_names))
+        table = select(rank(result))
         if key_added is not None:
             store_result(adata.uns, key_added, result)
     return _finish(table, group_names, cat)
+
+
+def _recipe_defaults(recipe, method, duplicates) -> tuple[str, str]:
+    """``method`` and ``duplicates`` with the recipe's defaults where they are ``None``."""
+    check_choice("recipe", recipe, RECIPES)
+    default_method, default_duplicates = RECIPE_DEFAULTS[recipe]
+    method = default_method if method is None else method
+    if recipe == "seurat" and method not in P_VALUE_METHODS:
+        raise ValueError(
+            f"method={method!r} is not valid with recipe='seurat', which orders genes by "
+            f"p-value; choose one of {format_choices(P_VALUE_METHODS)}."
+        )
+    return method, default_duplicates if duplicates is None else duplicates
+
+
+def _recipe_ranking(recipe, expr, cat, group_names, method, result) -> pd.DataFrame:
+    """The full ranking in the recipe's order (Seurat's: its filters, then by p-value)."""
+    if recipe == "seurat":
+        return seurat_ranking(result, expr, cat, group_names, method)
+    return ranking_table(result, group_names)
 
 
 def _check_options(n_genes, method, duplicates, key, key_added, filters) -> None:
