@@ -19,6 +19,7 @@ from .._sources import Expression, nonfinite_genes
 from ._checks import refuse_nonfinite, warn_if_counts
 from ._provenance import FINGERPRINT
 from ._ttest import ttest_ranking
+from ._wilcoxon import wilcoxon_ranking
 
 
 def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
@@ -47,6 +48,9 @@ def compute_ranking(
         # ttest_ranking checks NaN and inf from its own sums
         codes = group_codes(cat, list(request["groups"]))
         result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
+    elif request["method"] == "wilcoxon":
+        codes = group_codes(cat, list(request["groups"]))
+        result = wilcoxon_ranking(expr, codes, list(request["groups"]), request, log1p)
     else:
         result = _scanpy_ranking(expr, cat, request, log1p)
     if fingerprint is not None:
@@ -55,7 +59,7 @@ def compute_ranking(
 
 
 def _scanpy_ranking(expr: Expression, cat: pd.Categorical, request: Mapping, log1p) -> dict:
-    """scanpy's wilcoxon or logreg on a private copy (scanpy modifies its input)."""
+    """scanpy's logreg on a private copy (scanpy modifies its input)."""
     import scanpy as sc
 
     X = private_copy(expr.X, expr.where)

@@ -1,0 +1,425 @@
+"""Wilcoxon rank-sum markers from a compiled pass over each gene's stored values.
+
+Reproduces ``scanpy.tl.rank_genes_groups(method="wilcoxon", reference="rest")``:
+every group against every other cell, the cells ranked per gene over all cells of
+the matrix (average ranks for ties), the z-score
+``(rank_sum - n_g * (n + 1) / 2) / sqrt(tc * n_g * (n - n_g) * (n + 1) / 12)`` with
+``tc = 1 - sum(t**3 - t) / (n**3 - n)`` over the tie blocks when ``tie_correct``
+(``tc = 1`` otherwise), NaN scores set to 0, two-sided normal p-values, the same
+adjustment, log fold changes and order as the t-test (see ``_ttest``).
+
+The cells without a stored value (zeros) are one tie block: only the stored values
+of a gene are sorted, so the work follows the stored values, not cells x genes.
+Genes are taken a chunk at a time as compressed columns (values and cell numbers),
+built from CSR by one cursor pass per chunk, read directly from CSC, or read from
+dense, backed and dask matrices a column chunk at a time. The caller's matrix is
+only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numba
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from .._aggregate import group_stats_all
+from .._intake import intake_block, is_dask
+from .._numba_kernels import _njit
+from .._sources import Expression
+from ._checks import refuse_nonfinite
+from ._ttest import _DTYPES, _adjust, _expm1, _top_order
+
+CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
+BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
+
+
+@_njit(nogil=True)
+def _zero_block(v, r, codes, n_cells):
+    """Values below zero, and cells at zero (stored zeros and cells without a value),
+    among the cells that take part (code >= 0)."""
+    n_neg = 0
+    n_nonzero = 0
+    for k in range(len(v)):
+        if codes[r[k]] < 0:
+            continue
+        if v[k] < 0:
+            n_neg += 1
+        if v[k] != 0:
+            n_nonzero += 1
+    return n_neg, n_cells - n_nonzero
+
+
+@_njit(nogil=True)
+def _column_rank_sums(v, r, codes, sizes, n_cells, out):
+    """Adds each cell's rank to ``out[code]`` for one gene (cells of code -1 take no
+    part); returns ``sum(t**3 - t)`` over its tie blocks (the zeros are one block)."""
+    order = np.argsort(v)
+    stored = np.zeros(len(sizes), dtype=np.int64)
+    n_neg, n_zero = _zero_block(v, r, codes, n_cells)
+    tie = float(n_zero) ** 3 - n_zero
+    below = 0  # cells ranked below the current block
+    k = 0
+    while k < len(v):
+        x = v[order[k]]
+        end = k + 1
+        t = 1 if codes[r[order[k]]] >= 0 else 0
+        while end < len(v) and v[order[end]] == x:
+            t += 1 if codes[r[order[end]]] >= 0 else 0
+            end += 1
+        if x >= 0 and below == n_neg:  # the zero block sits here
+            below += n_zero
+        if x != 0 and t > 0:
+            rank = below + (t + 1) / 2.0
+            for j in range(k, end):
+                g = codes[r[order[j]]]
+                if g >= 0:
+                    out[g] += rank
+                    stored[g] += 1
+            tie += float(t) ** 3 - t
+            below += t
+        k = end
+    zero_rank = n_neg + (n_zero + 1) / 2.0
+    for g in range(len(sizes)):
+        out[g] += (sizes[g] - stored[g]) * zero_rank
+    return tie
+
+
+@_njit(nogil=True, parallel=True)
+def _rank_sums(vals, rows, indptr, codes, sizes, n_cells):
+    """Rank sums per (column, code) and tie sums ``sum(t**3 - t)`` per column.
+
+    Column ``c`` holds ``vals[indptr[c]:indptr[c + 1]]`` in cells ``rows[...]``;
+    every other cell of that column is a zero.
+    """
+    n_cols = len(indptr) - 1
+    sums = np.zeros((n_cols, len(sizes)))
+    ties = np.zeros(n_cols)
+    for c in numba.prange(n_cols):
+        lo, hi = indptr[c], indptr[c + 1]
+        ties[c] = _column_rank_sums(vals[lo:hi], rows[lo:hi], codes, sizes, n_cells, sums[c])
+    return sums, ties
+
+
+_ZERO = np.uint64(0x80000000)  # the order key of 0.0 (and of -0.0)
+_LOW = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+
+@_njit(nogil=True)
+def _key(bits, row):
+    """float32 bits and cell number packed in a uint64 whose order is the value's."""
+    b = np.uint64(bits)
+    if b == _ZERO:  # -0.0 is 0.0
+        hi = _ZERO
+    elif b > _ZERO:  # negative: larger magnitude first
+        hi = _LOW - b
+    else:
+        hi = b + _ZERO
+    return (hi << _SHIFT) | np.uint64(row)
+
+
+@_njit(nogil=True)
+def _key_zero_block(keys, codes, n_cells):
+    n_neg = 0
+    n_nonzero = 0
+    for k in range(len(keys)):
+        if codes[np.int64(keys[k] & _LOW)] < 0:
+            continue
+        hi = keys[k] >> _SHIFT
+        if hi < _ZERO:
+            n_neg += 1
+        if hi != _ZERO:
+            n_nonzero += 1
+    return n_neg, n_cells - n_nonzero
+
+
+@_njit(nogil=True)
+def _block_end(keys, k, codes):
+    """End of the tie block starting at ``k``, and the cells in it that take part."""
+    hi = keys[k] >> _SHIFT
+    end = k
+    t = 0
+    while end < len(keys) and keys[end] >> _SHIFT == hi:
+        t += 1 if codes[np.int64(keys[end] & _LOW)] >= 0 else 0
+        end += 1
+    return end, t
+
+
+@_njit(nogil=True)
+def _keys_rank_sums(keys, codes, sizes, n_cells, out):
+    """:func:`_column_rank_sums` for float32 values packed with their cells
+    (:func:`_key`): one direct sort, no indirection."""
+    keys.sort()
+    stored = np.zeros(len(sizes), dtype=np.int64)
+    n_neg, n_zero = _key_zero_block(keys, codes, n_cells)
+    tie = float(n_zero) ** 3 - n_zero
+    below = 0
+    k = 0
+    while k < len(keys):
+        hi = keys[k] >> _SHIFT
+        end, t = _block_end(keys, k, codes)
+        if hi >= _ZERO and below == n_neg:  # the zero block sits here
+            below += n_zero
+        if hi != _ZERO and t > 0:
+            rank = below + (t + 1) / 2.0
+            for j in range(k, end):
+                g = codes[np.int64(keys[j] & _LOW)]
+                if g >= 0:
+                    out[g] += rank
+                    stored[g] += 1
+            tie += float(t) ** 3 - t
+            below += t
+        k = end
+    zero_rank = n_neg + (n_zero + 1) / 2.0
+    for g in range(len(sizes)):
+        out[g] += (sizes[g] - stored[g]) * zero_rank
+    return tie
+
+
+@_njit(nogil=True, parallel=True)
+def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
+    """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view)."""
+    n_cols = len(indptr) - 1
+    sums = np.zeros((n_cols, len(sizes)))
+    ties = np.zeros(n_cols)
+    for c in numba.prange(n_cols):
+        lo, hi = indptr[c], indptr[c + 1]
+        keys = np.empty(hi - lo, dtype=np.uint64)
+        for k in range(hi - lo):
+            keys[k] = _key(bits[lo + k], rows[lo + k])
+        ties[c] = _keys_rank_sums(keys, codes, sizes, n_cells, sums[c])
+    return sums, ties
+
+
+@_njit(nogil=True, parallel=True)
+def _rank_sums_keys(keys, indptr, codes, sizes, n_cells):
+    """:func:`_rank_sums` for columns already packed as keys (sorted here, in place)."""
+    n_cols = len(indptr) - 1
+    sums = np.zeros((n_cols, len(sizes)))
+    ties = np.zeros(n_cols)
+    for c in numba.prange(n_cols):
+        ties[c] = _keys_rank_sums(keys[indptr[c] : indptr[c + 1]], codes, sizes, n_cells, sums[c])
+    return sums, ties
+
+
+@_njit(nogil=True, parallel=True)
+def _csr_chunk_counts(indices, indptr, cursor, hi, lo, n_parts):
+    """Stored values per (part of the rows, column) in columns ``lo:hi``."""
+    n_rows = len(indptr) - 1
+    step = (n_rows + n_parts - 1) // n_parts
+    counts = np.zeros((n_parts, hi - lo), dtype=np.int64)
+    for part in numba.prange(n_parts):
+        for row in range(part * step, min(n_rows, (part + 1) * step)):
+            j = cursor[row]
+            while j < indptr[row + 1] and indices[j] < hi:
+                counts[part, indices[j] - lo] += 1
+                j += 1
+    return counts
+
+
+@_njit(nogil=True, parallel=True)
+def _csr_chunk_keys(bits, indices, indptr, cursor, hi, fill, n_keys):
+    """Columns up to ``hi`` of a float32 CSR matrix (sorted indices) as packed keys,
+    parts of the rows in parallel; ``fill[part, column]`` is where each part writes."""
+    n_rows = len(indptr) - 1
+    n_parts, width = fill.shape
+    lo = hi - width
+    step = (n_rows + n_parts - 1) // n_parts
+    keys = np.empty(n_keys, dtype=np.uint64)
+    for part in numba.prange(n_parts):
+        for row in range(part * step, min(n_rows, (part + 1) * step)):
+            j = cursor[row]
+            while j < indptr[row + 1] and indices[j] < hi:
+                c = indices[j] - lo
+                keys[fill[part, c]] = _key(bits[j], row)
+                fill[part, c] += 1
+                j += 1
+            cursor[row] = j
+    return keys
+
+
+def _csr_keys(X, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
+    n_parts = max(1, numba.get_num_threads())
+    counts = _csr_chunk_counts(X.indices, X.indptr, cursor, hi, lo, n_parts)
+    fill = out_indptr[:-1][None, :] + np.cumsum(counts, axis=0) - counts
+    bits = X.data.view(np.uint32)
+    return _csr_chunk_keys(bits, X.indices, X.indptr, cursor, hi, fill, out_indptr[-1])
+
+
+@_njit(nogil=True)
+def _csr_chunk_to_csc(data, indices, indptr, cursor, lo, hi, out_indptr):
+    """Columns ``lo:hi`` of a CSR matrix with sorted indices as compressed columns.
+
+    ``cursor[r]`` is where row ``r`` continues (chunks are taken left to right); it
+    is advanced past the chunk.
+    """
+    fill = out_indptr[:-1].copy()
+    vals = np.empty(out_indptr[-1], dtype=data.dtype)
+    rows = np.empty(out_indptr[-1], dtype=np.int64)
+    for row in range(len(indptr) - 1):
+        j = cursor[row]
+        end = indptr[row + 1]
+        while j < end and indices[j] < hi:
+            c = indices[j] - lo
+            p = fill[c]
+            vals[p] = data[j]
+            rows[p] = row
+            fill[c] = p + 1
+            j += 1
+        cursor[row] = j
+    return vals, rows
+
+
+def _chunk_bounds(per_column: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive column ranges holding about ``budget`` stored values each."""
+    bounds, start, held = [], 0, 0
+    for c, n in enumerate(per_column):
+        if c > start and held + n > budget:
+            bounds.append((start, c))
+            start, held = c, 0
+        held += int(n)
+    bounds.append((start, len(per_column)))
+    return bounds
+
+
+def _csr_columns(X) -> Iterator[tuple[int, int, tuple]]:
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()  # a copy; the caller's matrix keeps its order
+    per_column = np.bincount(X.indices, minlength=X.shape[1])
+    cursor = X.indptr[:-1].astype(np.int64)
+    packed = X.dtype == np.float32 and X.shape[0] < 2**32
+    for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
+        out_indptr = np.concatenate([[0], np.cumsum(per_column[lo:hi])]).astype(np.int64)
+        if packed:
+            yield lo, hi, (_csr_keys(X, cursor, lo, hi, out_indptr), out_indptr)
+            continue
+        vals, rows = _csr_chunk_to_csc(X.data, X.indices, X.indptr, cursor, lo, hi, out_indptr)
+        yield lo, hi, (vals, rows, out_indptr)
+
+
+def _csc_columns(X) -> Iterator[tuple[int, int, tuple]]:
+    yield 0, X.shape[1], (X.data, X.indices, X.indptr)
+
+
+def _as_columns(block) -> tuple:
+    block = intake_block(block)
+    if block.dtype not in (np.float32, np.float64):  # float16 and integers: exact in float64
+        block = block.astype(np.float64)
+    block = sparse.csc_matrix(block)
+    return block.data, block.indices, block.indptr
+
+
+def _sliced_columns(X) -> Iterator[tuple[int, int, tuple]]:
+    """Dense (in memory or h5py) and dask matrices: column chunks read as they are."""
+    width = max(1, CHUNK_ENTRIES // max(X.shape[0], 1))
+    for lo in range(0, X.shape[1], width):
+        hi = min(lo + width, X.shape[1])
+        block = X[:, lo:hi]
+        yield lo, hi, _as_columns(block.compute() if is_dask(block) else block)
+
+
+def _backed_sparse_columns(X) -> Iterator[tuple[int, int, tuple]]:
+    """A backed sparse matrix: rows read a block at a time, once to count the stored
+    values per gene, then once per chunk of genes."""
+    n_rows = X.shape[0]
+    blocks = [(s, min(s + BACKED_ROWS, n_rows)) for s in range(0, n_rows, BACKED_ROWS)]
+    per_column = np.zeros(X.shape[1], dtype=np.int64)
+    for s, e in blocks:
+        per_column += sparse.csr_matrix(intake_block(X[s:e])).getnnz(axis=0)
+    for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
+        parts = [sparse.csr_matrix(intake_block(X[s:e]))[:, lo:hi] for s, e in blocks]
+        yield lo, hi, _as_columns(sparse.vstack(parts, format="csr"))
+
+
+def _column_chunks(X) -> Iterator[tuple[int, int, tuple]]:
+    """``(lo, hi, (values, cells, indptr))`` for consecutive chunks of genes."""
+    if sparse.issparse(X):
+        return _csr_columns(X) if X.format == "csr" else _csc_columns(X)
+    if hasattr(X, "to_memory"):
+        return _backed_sparse_columns(X)
+    return _sliced_columns(X)
+
+
+def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> np.ndarray:
+    """scanpy's Wilcoxon z-scores, ``(n_groups, n_genes)``: each group against all
+    other cells that take part.
+
+    ``codes`` is each cell's group, ``n_groups`` for the other cells (the rest of
+    every group), and -1 for cells that take no part at all (as if the rows were
+    removed from ``X``; no copy is made).
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    sizes = np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
+    n_cells = int(sizes.sum())
+    sums = np.zeros((n_groups + 1, X.shape[1]))
+    ties = np.zeros(X.shape[1])
+    for lo, hi, columns in _column_chunks(X):
+        if len(columns) == 2:  # packed keys
+            chunk_sums, ties[lo:hi] = _rank_sums_keys(*columns, codes, sizes, n_cells)
+            sums[:, lo:hi] = chunk_sums.T
+            continue
+        vals, rows, indptr = columns
+        if vals.dtype == np.float32 and n_cells < 2**32:
+            chunk_sums, ties[lo:hi] = _rank_sums_f32(
+                vals.view(np.uint32), rows, indptr, codes, sizes, n_cells
+            )
+        else:
+            chunk_sums, ties[lo:hi] = _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
+        sums[:, lo:hi] = chunk_sums.T
+    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
+    scores = np.empty((n_groups, X.shape[1]))
+    for i in range(n_groups):
+        n_active = sizes[i]
+        std_dev = np.sqrt(coef * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[i] = (sums[i] - (n_active * (n_cells + 1) / 2.0)) / std_dev
+    scores[np.isnan(scores)] = 0
+    return scores
+
+
+def wilcoxon_ranking(
+    expr: Expression, codes: np.ndarray, group_names: list[str], request: Mapping, log1p
+) -> dict:
+    """A full ``rank_genes_groups``-style Wilcoxon result for every group in
+    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`)."""
+    n_groups = len(group_names)
+    st = group_stats_all(expr.X, codes, n_groups + 1)
+    bad = ~np.isfinite(st.sums).all(axis=0)
+    refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
+    tie_correct = bool(request.get("tie_correct", False))
+    all_scores = wilcoxon_scores(expr.X, codes, n_groups, tie_correct)
+    total_s, total_n = st.sums.sum(0), st.n.sum()
+    expm1 = _expm1(log1p)
+    fields = {k: {} for k in _DTYPES}
+    for i, group in enumerate(group_names):
+        scores = all_scores[i]
+        pvals = 2 * stats.distributions.norm.sf(np.abs(scores))
+        mean_g = st.sums[i] / np.float64(st.n[i])
+        mean_r = (total_s - st.sums[i]) / np.float64(total_n - st.n[i])
+        logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
+        order = _top_order(scores)
+        fields["names"][group] = np.asarray(expr.var_names)[order]
+        fields["scores"][group] = scores[order]
+        fields["pvals"][group] = pvals[order]
+        fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
+        fields["logfoldchanges"][group] = logfc[order]
+    result = {
+        k: pd.DataFrame(v).to_records(index=False, column_dtypes=_DTYPES[k])
+        for k, v in fields.items()
+    }
+    result["params"] = {
+        "groupby": request["groupby"],
+        "reference": "rest",
+        "method": "wilcoxon",
+        "use_raw": expr.scanpy_kwargs["use_raw"],
+        "layer": expr.scanpy_kwargs["layer"],
+        "corr_method": request["corr_method"],
+        "tie_correct": tie_correct,
+        "source": request["source"],
+        "groups": list(group_names),
+        "engine": "sc_heatmaps compiled Wilcoxon",
+    }
+    return result
