@@ -22,6 +22,7 @@ class GroupedHeatmapOptions(Options):
     cluster_key: str | None = None
     dataset_key: str | None = None
     n_genes: int = 10
+    markers: Literal["top", "conserved"] = "top"
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
     stat: Literal["mean", "median", "fraction"] = "mean"
@@ -48,6 +49,7 @@ class CellHeatmapOptions(Options):
     cluster_key: str | None = None
     dataset_key: str | None = None
     n_genes: int = 5
+    markers: Literal["top", "conserved"] = "top"
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
     max_cells_per_group: int | Literal["auto"] | None = "auto"

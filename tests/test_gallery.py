@@ -223,13 +223,16 @@ def test_smallest_print_font(name):
 
 
 def _past_the_page(b: Built) -> bool:
-    """More than 100 rows (genes; group x variable for correlations) and a note in
-    ``params["notes"]`` saying that the figure is larger than the page (the print rule
-    holds up to 100 rows; past that the figure records what it did)."""
-    if b.case.kind == "dual" or len(b.plot.data) <= 100:
+    """More than 100 rows (genes; group x variable for correlations), or long column
+    labels, and a note in ``params["notes"]`` saying that the figure is larger than the
+    page (the print rule holds up to 100 rows of short labels; past that the figure
+    records what it did)."""
+    if b.case.kind == "dual":
         return False
-    notes = (getattr(b.plot, "params", None) or {}).get("notes") or []
-    return any("page" in str(n) for n in notes)
+    notes = [str(n) for n in (getattr(b.plot, "params", None) or {}).get("notes") or []]
+    if len(b.plot.data) <= 100:  # up to 100 rows only long column labels may push it off
+        return any("page" in n and "column labels" in n for n in notes)
+    return any("page" in n for n in notes)
 
 
 def _keys(names) -> list:

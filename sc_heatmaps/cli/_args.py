@@ -142,17 +142,21 @@ def subset(text: str) -> dict[str, list[str]]:
     return out
 
 
+MARKER_WORDS = ("markers", "conserved")
+
+
 def genes(text: str | None) -> tuple[list[str] | None, int | None]:
-    """-y: a comma list, a file with one gene per line, or ``markers[:N]``."""
+    """-y: a comma list, a file with one gene per line, ``markers[:N]`` (top markers
+    per cluster) or ``conserved[:N]`` (markers conserved across the datasets)."""
     if text is None:
         return None, None
-    if text == "markers" or text.startswith("markers:"):
-        if text == "markers":
+    word, _, count = text.partition(":")
+    if word in MARKER_WORDS:
+        if not count and ":" not in text:
             return None, None
-        count = text.partition(":")[2].strip()
-        if not re.fullmatch(r"[0-9]+", count) or int(count) < 1:
+        if not re.fullmatch(r"[0-9]+", count.strip()) or int(count) < 1:
             raise UsageError(
-                f"-y {text!r}: use markers, or markers:N with a whole number N of 1 or more "
+                f"-y {text!r}: use {word}, or {word}:N with a whole number N of 1 or more "
                 "(markers per cluster)"
             )
         return None, int(count)
@@ -164,6 +168,11 @@ def genes(text: str | None) -> tuple[list[str] | None, int | None]:
             raise UsageError(f"-y file {text!r} lists no genes")
         return found, None
     return names(text), None
+
+
+def marker_kind(text: str | None) -> str:
+    """``"conserved"`` for ``-y conserved[:N]``, else ``"top"``."""
+    return "conserved" if text is not None and text.partition(":")[0] == "conserved" else "top"
 
 
 def _timestamp() -> Path:

@@ -110,6 +110,7 @@ def _heatmap_options(args: argparse.Namespace) -> dict:
         "clusters": args.clusters,
         "source": args.source,
         "n_genes": n_markers or args.n_genes,
+        "markers": _args.marker_kind(args.y_variable),
         "cluster_rows": args.cluster_rows,
         "cluster_cols": args.cluster_cols,
         "title": args.title,

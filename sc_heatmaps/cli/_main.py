@@ -90,8 +90,9 @@ def _heatmap_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-y",
         "--y-variable",
-        help="genes: a comma list, a file with one gene per "
-        "line, or markers[:N]; with a numeric -v, the obs key of the rows",
+        help="genes: a comma list, a file with one gene per line, markers[:N] (top "
+        "markers per cluster) or conserved[:N] (markers conserved across the datasets of "
+        "--dataset-key); with a numeric -v, the obs key of the rows",
     )
     p.add_argument("--dataset-key", help="obs key of the datasets")
     p.add_argument(

@@ -118,6 +118,13 @@ def _markers_kws(opts) -> dict:
     kws = dict(getattr(opts, "markers_kws", None) or {})
     if opts.gene_symbols is not None:
         kws.setdefault("gene_symbols", opts.gene_symbols)
+    if opts.markers == "conserved":
+        if opts.dataset_key is None:
+            raise ValueError(
+                "markers='conserved' needs dataset_key= (markers conserved across the "
+                "datasets of that obs key); pass it, or use markers='top'."
+            )
+        kws.update(kind="conserved", dataset_key=opts.dataset_key)
     return kws
 
 

@@ -156,4 +156,7 @@ def anchored(box, ax, y_top: float) -> AnchoredOffsetbox:
         bbox_transform=ax.transAxes,
     )
     ax.add_artist(anchor)
+    # unclipped: a legend wider than its (narrow) axes still counts in the figure's
+    # tight box, so the board widens the figure instead of cutting the legend off
+    anchor.set_clip_on(False)
     return anchor

@@ -10,8 +10,6 @@ from ..get._cell_bundle import cell_bundle
 from ._draw import draw_bundle
 from ._plot import HeatmapPlot
 
-BODY_WIDTH = 5.0  # inches: the body of a per-cell heatmap on a 180 mm page
-
 
 @takes_options(CellHeatmapOptions, ("adata", "var_names", "groupby"))
 def cell_heatmap(
@@ -46,6 +44,8 @@ def cell_heatmap(
         The cluster and dataset obs keys.
     n_genes
         Markers per cluster when ``var_names`` is ``None``.
+    markers
+        ``"top"`` or ``"conserved"`` markers (as in :func:`grouped_heatmap`).
     source
         ``"RNA"``, ``"integrated"`` or a layer name.
     clusters
@@ -95,5 +95,6 @@ def cell_heatmap(
         opts,
         "sc_heatmaps.pl.cell_heatmap",
         columns=columns,
-        body_width=BODY_WIDTH if opts.width is None else opts.width,
+        body_width=opts.width,
+        fill_width=opts.width is None,
     )

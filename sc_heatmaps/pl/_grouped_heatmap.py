@@ -45,6 +45,11 @@ def grouped_heatmap(
         labelled annotation bar; the first key's blocks are separated by gaps.
     n_genes
         Markers per cluster when ``var_names`` is ``None``.
+    markers
+        Which markers ``var_names=None`` takes: ``"top"`` (scanpy's top
+        ``n_genes`` per cluster on the pooled cells) or ``"conserved"``
+        (:func:`sc_heatmaps.tl.conserved_markers`: tested within each dataset of
+        ``dataset_key`` and combined; needs ``dataset_key``).
     source
         ``"RNA"``, ``"integrated"`` or a layer name.
     clusters

@@ -35,6 +35,8 @@ GAP_IN = 0.04  # inches between row or column blocks (0.03 past 10 blocks)
 GAP = 0.012  # fraction of the body between blocks (correlation heatmap)
 MIN_BODY = 0.8  # inches
 MARGIN = 0.05  # inches around everything
+FILL_MIN = 2.0  # inches: the narrowest body of a page-filling (per-cell) heatmap
+TEXT_SLACK = 0.12  # of the legends' width: room for hinted text at other resolutions
 LEGEND_PAD = 0.12  # inches between the labels and the legends
 COLOUR_BAR_W = 0.7  # inches, about, the colour bar and its labels
 TITLE_SIZE = 9
@@ -82,6 +84,9 @@ class HeatmapSpec:
     title: str | None = None
     figsize: tuple[float, float] | None = None
     body_width: float | None = None  # inches; default grows with the number of columns
+    # per-cell heatmaps: the body takes the page width left by the labels and legends
+    # (at least FILL_MIN inches) instead of a width per column
+    fill_width: bool = False
     empty_columns: list | None = None
     extend: str | None = None
 
@@ -185,6 +190,8 @@ class HeatmapBoard:
         height = n_rows * row_h + row_gaps
         if s.body_width is not None:
             width = s.body_width
+        elif s.fill_width:
+            width = max(FILL_MIN, PAGE[0] - chrome_w - col_gaps) + col_gaps
         else:
             col_w = _clamp((PAGE[0] - chrome_w - col_gaps) / max(n_cols, 1), COL_MIN, COL_MAX)
             width = n_cols * col_w + col_gaps
@@ -213,6 +220,7 @@ class HeatmapBoard:
         high = 2 * MARGIN + above + below
         n_cols = s.data.shape[1]
         narrowest = s.body_width if s.body_width is not None else n_cols * COL_MIN
+        narrowest = FILL_MIN if s.body_width is None and s.fill_width else narrowest
         around = 2 * MARGIN + left + right + LEGEND_PAD
         self._legend_budget = max(1.0, PAGE[0] - around - narrowest - self._gap_totals()[1])
         legend = self._legend_size(PAGE[1] - high)[0]
@@ -373,16 +381,16 @@ class HeatmapBoard:
         margin = np.full(4, MARGIN)  # top, right, bottom, left (inches)
         if self.spec.figsize is None:  # one layout, then widen the margins in place
             board = self._render(fig, width, height, margin)
-            _grow_margins(fig, _overflow(fig))
+            _grow_margins(fig, self._overflow(fig))
             smaller = self._fit_page(fig, width, height)
             if smaller is not None:  # the estimate of the room around the body was short
                 board = self._render(fig, *smaller, margin)
-                _grow_margins(fig, _overflow(fig))
+                _grow_margins(fig, self._overflow(fig))
             self._note_print_size(fig)
             return fig, self._collect_axes(board)
         for _ in range(4):
             board = self._render(fig, width, height, margin)
-            spill = _overflow(fig)
+            spill = self._overflow(fig)
 
             margin += spill
             new_w, new_h = self._next_body(fig, width, height, spill)
@@ -505,6 +513,18 @@ class HeatmapBoard:
         lg.anchored(self._stacked_legends(fig, mesh.cmap, mesh.norm, room), ax, 1.0)
         return ax
 
+    def _overflow(self, fig) -> np.ndarray:
+        """The figure's spill (see :func:`_overflow`), with room on the right for the
+        legends to grow by ``TEXT_SLACK`` of their width: hinted text is up to ~10%
+        wider at some resolutions (72 or 150 dpi) than at the 100 dpi measured here."""
+        spill = _overflow(fig)
+        legends = getattr(self, "_legend_ax", None)
+        if legends is not None and legends.artists:
+            box = legends.artists[0].get_window_extent(fig.canvas.get_renderer())
+            need = (box.x1 + TEXT_SLACK * box.width) / fig.dpi - fig.get_size_inches()[0]
+            spill[1] = max(spill[1], need)
+        return spill
+
     def _empty_columns(self) -> set[str]:
         return {str(c) for c in self.spec.empty_columns or []}
 
@@ -551,7 +571,8 @@ class HeatmapBoard:
         over = np.asarray(fig.get_size_inches()) - np.asarray(PAGE) + 0.01
         n_rows, n_cols = self.spec.data.shape
         row_gaps, col_gaps = self._gap_totals()
-        low = (n_cols * COL_MIN + col_gaps, n_rows * ROW_MIN + row_gaps)
+        narrowest = FILL_MIN + col_gaps if self.spec.fill_width else n_cols * COL_MIN + col_gaps
+        low = (narrowest, n_rows * ROW_MIN + row_gaps)
         sizes = zip((width, height), over, low, strict=True)
         new = [max(lo, b - o) if o > 0.01 else b for b, o, lo in sizes]
         if abs(new[0] - width) < 0.01 and abs(new[1] - height) < 0.01:
@@ -566,9 +587,19 @@ class HeatmapBoard:
             self.notes.append(
                 f"The figure is {w:.1f} x {h:.1f} in, larger than a 180 x 240 mm page: "
                 f"{self.spec.data.shape[0]} rows need at least {ROW_MIN} in each for their "
-                f"6-pt labels. Placed on that page its text would shrink to "
-                f"{6 * scale:.1f} pt; draw fewer rows, or pass figsize= to choose the size."
+                f"6-pt labels{self._label_reason()}. Placed on that page its text would "
+                f"shrink to {6 * scale:.1f} pt; draw fewer rows, shorter names, or pass "
+                "figsize= to choose the size."
             )
+
+    def _label_reason(self) -> str:
+        """The column labels' share of the height, when they are long (rotated 90°)."""
+        if not self.show_cols:
+            return ""
+        tall = _max_text_width([str(c) for c in self.spec.data.columns], 7)
+        if tall < 1.0:
+            return ""
+        return f", and column labels of up to {tall:.1f} in take the height below them"
 
 
 def _check_limits(vmin, vmax, vcenter) -> None:

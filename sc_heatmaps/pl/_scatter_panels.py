@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 
 from .._text import literal_text
 from ..get._correlation import SYMBOLS
+from ._heatmap_board import fit_text
 from ._scatter_layout import (
     FONT_LABEL,
     FONT_SMALL,
@@ -258,10 +259,13 @@ class ScatterPanels:
         stats = self._panel_stats(panel)
         overall = stats[stats["all_groups"]].iloc[0]
         head = "all cells" if panel is None else str(panel)
-        title = f"{head}  {fmt_stat(overall, self.spec.method)}"
+        size = FONT_SMALL if self.spec.show_fractions else FONT_LABEL
+        width = self._panel_width(ax)
+        # a long panel name is wrapped (and shortened with "…") to the panel's width
+        title = fit_text(f"{head}  {fmt_stat(overall, self.spec.method)}", width, size)
         if self.spec.show_fractions:
-            title += "\n" + _wrap_fractions(fmt_fractions(overall), self._panel_width(ax))
-        ax.set_title(title, fontsize=FONT_SMALL if self.spec.show_fractions else FONT_LABEL)
+            title += "\n" + _wrap_fractions(fmt_fractions(overall), width)
+        ax.set_title(title, fontsize=size)
         ax.tick_params(labelsize=FONT_SMALL, length=2.5, pad=1.5)
 
     def _panel_width(self, ax) -> float:
