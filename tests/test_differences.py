@@ -213,7 +213,12 @@ def test_kang_interferon_genes_up_in_stim_in_every_cell_type(kang):
 
 def test_heatmap_structure(kang):
     plot = sch.pl.dataset_differences_heatmap(
-        kang, dataset_key="group_id", cluster_key="cluster_id", reference="ctrl", n_genes=4
+        kang,
+        dataset_key="group_id",
+        cluster_key="cluster_id",
+        reference="ctrl",
+        n_genes=4,
+        rank_by="logfc",
     )
     clusters = [str(c) for c in kang.obs["cluster_id"].cat.categories]
     assert list(plot.data.columns) == [f"{c} / stim" for c in clusters]

@@ -45,7 +45,12 @@ def test_tutorial_executes(path: Path, tmp_path, monkeypatch):
     calls = sum(
         c.source.count(f"sch.pl.{f}(")
         for c in nb.cells
-        for f in ("grouped_heatmap", "dual_expression", "correlation_heatmap")
+        for f in (
+            "grouped_heatmap",
+            "dual_expression",
+            "correlation_heatmap",
+            "dataset_differences_heatmap",
+        )
     )
     assert len(images) == calls, "each figure is displayed exactly once"
 
