@@ -10,10 +10,11 @@ adjustment, log fold changes and order as the t-test (see ``_ttest``).
 
 The cells without a stored value (zeros) are one tie block: only the stored values
 of a gene are sorted, so the work follows the stored values, not cells x genes.
-Genes are taken a chunk at a time as compressed columns (values and cell numbers),
-built from CSR by one cursor pass per chunk, read directly from CSC, or read from
-dense, backed and dask matrices a column chunk at a time. The caller's matrix is
-only read.
+Genes are taken a chunk at a time as compressed columns: from CSR by one cursor
+pass per chunk (rows split between threads), directly from CSC, and from dense,
+backed and dask matrices a column chunk at a time. float32 values are sorted as
+uint64 keys that pack the value's order with the cell's number (one direct sort per
+gene, no indirection); other dtypes are argsorted. The caller's matrix is only read.
 """
 
 from __future__ import annotations
@@ -343,6 +344,17 @@ def _column_chunks(X) -> Iterator[tuple[int, int, tuple]]:
     return _sliced_columns(X)
 
 
+def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int):
+    """Rank sums ``(genes, codes)`` and tie sums of one chunk, by the fastest kernel
+    its layout allows: packed keys, float32 values, or any other values."""
+    if len(columns) == 2:  # (keys, indptr)
+        return _rank_sums_keys(*columns, codes, sizes, n_cells)
+    vals, rows, indptr = columns
+    if vals.dtype == np.float32 and n_cells < 2**32:
+        return _rank_sums_f32(vals.view(np.uint32), rows, indptr, codes, sizes, n_cells)
+    return _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
+
+
 def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> np.ndarray:
     """scanpy's Wilcoxon z-scores, ``(n_groups, n_genes)``: each group against all
     other cells that take part.
@@ -357,17 +369,7 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
     sums = np.zeros((n_groups + 1, X.shape[1]))
     ties = np.zeros(X.shape[1])
     for lo, hi, columns in _column_chunks(X):
-        if len(columns) == 2:  # packed keys
-            chunk_sums, ties[lo:hi] = _rank_sums_keys(*columns, codes, sizes, n_cells)
-            sums[:, lo:hi] = chunk_sums.T
-            continue
-        vals, rows, indptr = columns
-        if vals.dtype == np.float32 and n_cells < 2**32:
-            chunk_sums, ties[lo:hi] = _rank_sums_f32(
-                vals.view(np.uint32), rows, indptr, codes, sizes, n_cells
-            )
-        else:
-            chunk_sums, ties[lo:hi] = _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
+        chunk_sums, ties[lo:hi] = _chunk_rank_sums(columns, codes, sizes, n_cells)
         sums[:, lo:hi] = chunk_sums.T
     coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
     scores = np.empty((n_groups, X.shape[1]))
