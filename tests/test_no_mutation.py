@@ -65,6 +65,11 @@ CALLS = {
     ),
     "pl.savefig": lambda a: sch.pl.grouped_heatmap(a, GENES, "cluster").figure,
     "tl.dataset_differences": lambda a: sch.tl.dataset_differences(a, "dataset", "cluster"),
+    "tl.conserved_markers": lambda a: sch.tl.conserved_markers(a, "cluster", "dataset"),
+    "tl.top_markers(seurat)": lambda a: sch.tl.top_markers(a, "cluster", recipe="seurat"),
+    "pl.grouped_heatmap(conserved)": lambda a: sch.pl.grouped_heatmap(
+        a, cluster_key="cluster", dataset_key="dataset", n_genes=2, markers="conserved"
+    ),
     "pl.dataset_differences_heatmap": lambda a: sch.pl.dataset_differences_heatmap(
         a, dataset_key="dataset", cluster_key="cluster", reference="d1", max_pval_adj=None
     ),
