@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_number
+
 Z_LIMIT = 2.5
 UPPER_PERCENTILE = 99.0
 
 
 def color_limits(values: np.ndarray, scale, vmin=None, vmax=None, vcenter=None) -> tuple:
     """``(vmin, vmax, vcenter)`` for ``values`` drawn with row scaling ``scale``."""
+    for name, value in (("vmin", vmin), ("vmax", vmax), ("vcenter", vcenter)):
+        check_number(name, value, allow_none=True)
     finite = np.asarray(values, dtype=np.float64)
     finite = finite[np.isfinite(finite)]
     lo, hi, centre = _robust(finite, scale)
-    lo = lo if vmin is None else float(vmin)
-    hi = hi if vmax is None else float(vmax)
+    lo = lo if vmin is None else vmin  # the user's values as given (checked by the board)
+    hi = hi if vmax is None else vmax
     if vcenter is not None:
-        centre = float(vcenter)
+        centre = vcenter
     elif scale != "zscore" or vmin is not None or vmax is not None:
         centre = None
     if lo is not None and hi is not None and not lo < hi:  # a constant matrix
