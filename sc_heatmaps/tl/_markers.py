@@ -267,10 +267,15 @@ def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: l
     """Fractions of cells above 0 in each group and in the rest (all other cells)."""
     n = len(group_names)
     idx = expr.var_names.get_indexer(genes)
-    stats = group_stats(column_block(expr.X, idx), group_codes(cat, group_names), n + 1)
-    total_pos, total_n = stats.n_pos.sum(axis=0), stats.n.sum()
-    pct_in = pd.DataFrame(stats.fraction[:n], index=group_names, columns=genes)
-    rest = (total_pos[None, :] - stats.n_pos[:n]) / (total_n - stats.n[:n])[:, None]
+    # columns read in matrix order: the block's indices stay sorted, so the intake
+    # need not search it for duplicates (half the time of Wilcoxon at 500k cells)
+    order = np.argsort(idx, kind="stable")
+    stats = group_stats(column_block(expr.X, idx[order]), group_codes(cat, group_names), n + 1)
+    back = np.argsort(order)
+    n_pos = stats.n_pos[:, back]
+    total_pos, total_n = n_pos.sum(axis=0), stats.n.sum()
+    pct_in = pd.DataFrame(stats.fraction[:n][:, back], index=group_names, columns=genes)
+    rest = (total_pos[None, :] - n_pos[:n]) / (total_n - stats.n[:n])[:, None]
     pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
     return pct_in, pct_out
 
