@@ -84,7 +84,8 @@ def clean_figure_text(figure) -> None:
 
 
 @contextmanager
-def _literal_rc() -> Iterator[None]:
+def literal_rc() -> Iterator[None]:
+    """Texts created inside are literal: ``text.parse_math`` and ``text.usetex`` off."""
     # only these keys are set and restored: mpl.rc_context restores every rcParam, which
     # resets the notebook's interactive state so that later figures are not displayed
     saved = {key: mpl.rcParams[key] for key in LITERAL_RC}
@@ -104,7 +105,7 @@ def literal_text(draw: F) -> F:
 
     @functools.wraps(draw)
     def wrapper(*args, **kwargs):
-        with _literal_rc():
+        with literal_rc():
             result = draw(*args, **kwargs)
         figure = result[0] if isinstance(result, tuple) else result
         clean_figure_text(figure)

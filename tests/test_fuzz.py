@@ -1358,9 +1358,9 @@ def test_split_panels_whose_cells_are_all_left_out():
         adata, "G00", "G01", color=None, split_by="dataset", exclude_double_zero=True
     )
     assert list(plot.axes["panels"]) == ["d1", "d2"] and plot.data.empty
-    assert [ax.get_title() for ax in plot.axes["panels"].values()] == [
-        "d1: r = n/a, n = 0",
-        "d2: r = n/a, n = 0",
+    assert [ax.get_title().split("\n")[0] for ax in plot.axes["panels"].values()] == [
+        "d1  r=n/a n=0",
+        "d2  r=n/a n=0",
     ]
 
 

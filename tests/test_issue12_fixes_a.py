@@ -43,11 +43,18 @@ def _col_ticks(plot) -> list[str]:
 
 
 def test_clusters_keep_the_users_order_on_kang(kang):
-    plot = sch.pl.grouped_heatmap(kang, GENES, "cluster_id", clusters=", ".join(CHOSEN))
+    plot = sch.pl.grouped_heatmap(
+        kang, GENES, "cluster_id", clusters=", ".join(CHOSEN), labels="all"
+    )
     assert list(plot.data.columns) == CHOSEN and _col_ticks(plot) == CHOSEN
 
     both = sch.pl.grouped_heatmap(
-        kang, GENES, ["group_id", "cluster_id"], cluster_key="cluster_id", clusters=CHOSEN
+        kang,
+        GENES,
+        ["group_id", "cluster_id"],
+        cluster_key="cluster_id",
+        clusters=CHOSEN,
+        labels="all",  # "auto" leaves out the column labels the two bars already say
     )
     expected = [f"{g} / {c}" for g in ("ctrl", "stim") for c in CHOSEN]
     assert list(both.data.columns) == expected and _col_ticks(both) == expected

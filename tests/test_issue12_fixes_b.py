@@ -166,8 +166,8 @@ def test_dual_expression_labels_spearman_rho_and_pearson_r(synthetic):
         )
         for plot in (legend, split):
             texts = " | ".join(_texts(plot.figure))
-            assert f"{symbol} = " in texts
-            assert f"{other} = " not in texts
+            assert f"{symbol}=" in texts
+            assert f"{other}=" not in texts
 
 
 # --- 5. integer categories keep their type ----------------------------------------------

@@ -34,6 +34,7 @@ from PIL import Image
 from test_interactive import _hover_cell
 
 import sc_heatmaps as sch
+from sc_heatmaps.pl._heatmap_board import ROW_MIN
 
 GENES = {"c0": ["G00", "G01"], "c1": ["G04", "G05"]}
 DOLLARS = "CD4+ $T$ cells"
@@ -256,7 +257,7 @@ def _wide(n_genes: int, n_clusters: int = 3, n_per: int = 20):
     return ad.AnnData(rng.random((len(obs), n_genes)).astype(np.float32), obs=obs, var=var)
 
 
-@pytest.mark.parametrize("n_genes", [1_000, 10_000])
+@pytest.mark.parametrize("n_genes", [3_000, 10_000])
 def test_a_heatmap_over_the_size_limit_is_refused_before_drawing(n_genes):
     adata = _wide(n_genes)
     n_figures = len(plt.get_fignums())
@@ -264,7 +265,7 @@ def test_a_heatmap_over_the_size_limit_is_refused_before_drawing(n_genes):
         sch.pl.grouped_heatmap(adata, list(adata.var_names), "cluster")
     message = str(err.value)
     limit = float(re.search(r"over the limit of ([\d.]+) inches per side", message).group(1))
-    assert n_genes * 0.22 > limit  # 0.22 inches per row (CELL_H), beyond any margin
+    assert n_genes * ROW_MIN > limit  # the smallest row height, beyond any margin
     assert f"{n_genes:,} rows" in message
     assert "figsize=" in message and "interactive_heatmap" in message and "TSV" in message
     assert len(plt.get_fignums()) == n_figures  # nothing was drawn
@@ -302,7 +303,7 @@ def test_normal_sizes_still_work(tmp_path):
     with Image.open(fig) as im:
         # matplotlib truncates or rounds the pixel size depending on its version
         assert abs(im.size[0] - w * 300) <= 1 and abs(im.size[1] - h * 300) <= 1
-    assert h > 22  # 100 rows
+    assert 100 * ROW_MIN < h <= 240 / 25.4 + 0.01  # 100 rows on a 240 mm page
 
 
 # --- item 10: one text policy --------------------------------------------------------------

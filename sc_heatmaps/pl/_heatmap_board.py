@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._limits import check_figure_inches
-from .._text import clean_label, literal_text
+from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
 from . import _board_legends as lg
 from ._cmaps import resolve_cmap
@@ -485,8 +485,9 @@ class HeatmapBoard:
         hi = self.spec.vmax if self.spec.vmax is not None else (finite.max() if finite.size else 1)
         fig = Figure()
         FigureCanvasAgg(fig)
-        packed = self._stacked_legends(fig, self.cmap, Normalize(lo, max(hi, lo + 1e-9)), room)
-        box = packed.get_bbox(fig.canvas.get_renderer())
+        with literal_rc():  # measured before plot(): labels are text, never mathtext
+            packed = self._stacked_legends(fig, self.cmap, Normalize(lo, max(hi, lo + 1e-9)), room)
+            box = packed.get_bbox(fig.canvas.get_renderer())
         return box.width / fig.dpi, box.height / fig.dpi
 
     def _draw_legends(self, fig, board: ma.Heatmap):
