@@ -23,7 +23,7 @@ from .._intake import intake
 from .._sources import Expression
 from ._checks import refuse_nonfinite
 from ._ranking import compute_ranking
-from ._ttest import _expm1, _mean_var
+from ._ttest import _expm1, _mean_var, welch
 
 COMBINE = ("wilkinson", "max", "fisher")
 
@@ -111,22 +111,12 @@ def cluster_tests(cube: Cube, c: int, used: np.ndarray, method: str, log1p) -> d
     rest_s = cube.total.sums[used] - cube.sums[used, c]
     rest_q = cube.total.sum_sq[used] - cube.sum_sq[used, c]
     mean_r, var_r = _mean_var(rest_s, rest_q, n_r)
-    n_rest = n_r if method == "t-test" else n_g
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores, pvals = stats.ttest_ind_from_stats(
-            mean1=mean_g,
-            std1=np.sqrt(var_g),
-            nobs1=n_g,
-            mean2=mean_r,
-            std2=np.sqrt(var_r),
-            nobs2=n_rest,
-            equal_var=False,
-        )
+    scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, method)
     expm1 = _expm1(log1p)
     rest_pos = cube.total.n_pos[used] - cube.n_pos[used, c]
     return {
-        "scores": np.where(np.isnan(scores), 0.0, scores),
-        "pvals": np.where(np.isnan(pvals), 1.0, pvals),
+        "scores": scores,
+        "pvals": pvals,
         "logfc": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
         "pct_in": cube.n_pos[used, c] / n_g,
         "pct_out": rest_pos / n_r,

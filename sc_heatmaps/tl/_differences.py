@@ -17,7 +17,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
@@ -26,7 +25,7 @@ from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check
 from ._checks import checked_log1p, refuse_nonfinite, warn_if_counts
 from ._rank_store import check_free
 from ._ranking import compute_ranking
-from ._ttest import _adjust, _expm1, _mean_var, _top_order
+from ._ttest import _adjust, _expm1, _mean_var, _top_order, welch
 
 METHODS = ("t-test", "t-test_overestim_var", "wilcoxon")
 COLUMNS = [
@@ -329,18 +328,7 @@ def _ttest(sides: _Sides, method: str, *, design: _Design, log1p, **_) -> dict:
     """Welch's t-test of the dataset against the reference, as scanpy computes it."""
     mean_d, var_d, n_d = _side_moments(sides, sides.dataset, design.pseudobulk)
     mean_r, var_r, n_r = _side_moments(sides, sides.reference, design.pseudobulk)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores, pvals = stats.ttest_ind_from_stats(
-            mean1=mean_d,
-            std1=np.sqrt(var_d),
-            nobs1=n_d,
-            mean2=mean_r,
-            std2=np.sqrt(var_r),
-            nobs2=n_r if method == "t-test" else n_d,
-            equal_var=False,
-        )
-    scores = np.where(np.isnan(scores), 0.0, scores)
-    pvals = np.where(np.isnan(pvals), 1.0, pvals)
+    scores, pvals = welch(mean_d, var_d, n_d, mean_r, var_r, n_r, method)
     return {
         "score": scores,
         "pval": pvals,

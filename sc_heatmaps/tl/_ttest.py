@@ -39,6 +39,23 @@ def _mean_var(s: np.ndarray, q: np.ndarray, n: np.ndarray):
     return mean, var
 
 
+def welch(mean_g, var_g, n_g, mean_r, var_r, n_r, method: str = "t-test"):
+    """Scanpy's Welch t-test from group moments: scores and two-sided p-values, with
+    NaN scores set to 0 and NaN p-values to 1. ``"t-test_overestim_var"`` counts the
+    rest as if it had as many cells as the group (scanpy's rule)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores, pvals = stats.ttest_ind_from_stats(
+            mean1=mean_g,
+            std1=np.sqrt(var_g),
+            nobs1=n_g,
+            mean2=mean_r,
+            std2=np.sqrt(var_r),
+            nobs2=n_r if method == "t-test" else n_g,
+            equal_var=False,
+        )
+    return np.where(np.isnan(scores), 0.0, scores), np.where(np.isnan(pvals), 1.0, pvals)
+
+
 def _adjust(pvals: np.ndarray, corr_method: str) -> np.ndarray:
     if corr_method == "bonferroni":
         return np.minimum(pvals * len(pvals), 1.0)
@@ -80,19 +97,7 @@ def ttest_ranking(
         n_g, n_r = st.n[i], total_n - st.n[i]
         mean_g, var_g = _mean_var(st.sums[i], st.sum_sq[i], n_g)
         mean_r, var_r = _mean_var(total_s - st.sums[i], total_q - st.sum_sq[i], n_r)
-        n_rest = n_r if request["method"] == "t-test" else n_g
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores, pvals = stats.ttest_ind_from_stats(
-                mean1=mean_g,
-                std1=np.sqrt(var_g),
-                nobs1=n_g,
-                mean2=mean_r,
-                std2=np.sqrt(var_r),
-                nobs2=n_rest,
-                equal_var=False,
-            )
-        scores = np.where(np.isnan(scores), 0.0, scores)
-        pvals = np.where(np.isnan(pvals), 1.0, pvals)
+        scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
         order = _top_order(scores)
         logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
         fields["names"][group] = np.asarray(expr.var_names)[order]
