@@ -240,3 +240,40 @@ def test_quiet_no_log_records_and_nothing_printed(caplog, capfd):
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+@pytest.mark.parametrize("tie_correct", [False, True])
+def test_top_markers_takes_tie_correct_as_scanpy(example, tie_correct):
+    """The public switch reaches the kernel, and a stored ranking made with the other
+    setting is not reused for this one."""
+    ref = example.copy()
+    sc.tl.rank_genes_groups(ref, "cluster", method="wilcoxon", tie_correct=tie_correct)
+    expected = sc.get.rank_genes_groups_df(ref, None)
+    table = sch.tl.top_markers(
+        example,
+        "cluster",
+        method="wilcoxon",
+        tie_correct=tie_correct,
+        n_genes=3,
+        duplicates="keep",
+    )
+    for row in table.itertuples():
+        want = expected[(expected["group"] == row.group) & (expected["names"] == row.gene)]
+        assert row.score == pytest.approx(float(want["scores"].iloc[0]), rel=1e-5)
+        assert row.pval_adj == pytest.approx(float(want["pvals_adj"].iloc[0]), rel=1e-5)
+    other = ref.copy()  # holds a ranking made with the other setting
+    sc.tl.rank_genes_groups(other, "cluster", method="wilcoxon", tie_correct=not tie_correct)
+    again = sch.tl.top_markers(
+        other,
+        "cluster",
+        method="wilcoxon",
+        tie_correct=tie_correct,
+        n_genes=3,
+        duplicates="keep",
+    )
+    pd.testing.assert_frame_equal(again, table)
+
+
+def test_tie_correct_is_for_wilcoxon_only(example):
+    with pytest.raises(ValueError, match="tie_correct=True applies to method='wilcoxon'"):
+        sch.tl.top_markers(example, "cluster", method="t-test", tie_correct=True)

@@ -52,13 +52,16 @@ def top_markers(
     key: str = "rank_genes_groups",
     key_added: str | None = None,
     corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
+    tie_correct: bool = False,
     candidates: Sequence[str] | None = None,
     recipe: Literal["scanpy", "seurat"] = "scanpy",
 ) -> pd.DataFrame:
     """Top marker genes of each group, as a tidy table.
 
-    Markers come from :func:`scanpy.tl.rank_genes_groups` (each group against
-    the rest). A result already in ``adata.uns[key]`` (or ``adata.uns[key_added]``)
+    Markers are those of :func:`scanpy.tl.rank_genes_groups` (each group against
+    the rest): the t-test and the Wilcoxon test run in this package's one-pass
+    kernels, whose scores and p-values equal scanpy's; logreg runs in scanpy.
+    A result already in ``adata.uns[key]`` (or ``adata.uns[key_added]``)
     is reused only when it provably belongs to these cells and genes: same
     ``groupby``, ``method``, expression source, groups and correction; it ranks
     exactly the genes of the source; our fingerprint of the cells, their groups
@@ -80,7 +83,7 @@ def top_markers(
     n_genes
         Markers per group.
     method
-        Test passed to scanpy. ``None`` takes the recipe's: ``"t-test"`` for
+        The test, as scanpy names it. ``None`` takes the recipe's: ``"t-test"`` for
         ``"scanpy"`` (this package's default since its start), ``"wilcoxon"`` for
         ``"seurat"`` (Seurat's ``test.use = "wilcox"``).
     source
@@ -105,7 +108,11 @@ def top_markers(
     key_added
         Where to store a newly computed ranking (nothing is stored when ``None``).
     corr_method
-        p-value correction passed to scanpy.
+        p-value correction, as scanpy's.
+    tie_correct
+        Wilcoxon only: correct the rank-sum variance for ties, as scanpy's
+        ``tie_correct`` (our compiled kernel gives scanpy's scores and p-values
+        with either setting).
     candidates
         Only these genes may be reported (for example the genes an integrated
         layer covers); the ranking itself still uses every gene of ``source``.
@@ -175,6 +182,7 @@ def top_markers(
         "source": source,
         "groups": group_names,
         "corr_method": corr_method,
+        "tie_correct": _check_tie_correct(tie_correct, method),
     }
     select = partial(
         select_markers,
@@ -278,6 +286,16 @@ def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: l
     rest = (total_pos[None, :] - n_pos[:n]) / (total_n - stats.n[:n])[:, None]
     pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
     return pct_in, pct_out
+
+
+def _check_tie_correct(tie_correct: object, method) -> bool:
+    if not isinstance(tie_correct, bool | np.bool_):
+        raise TypeError(f"tie_correct={tie_correct!r} must be True or False.")
+    if tie_correct and method != "wilcoxon":
+        raise ValueError(
+            f"tie_correct=True applies to method='wilcoxon' only, not method={method!r}."
+        )
+    return bool(tie_correct)
 
 
 def _rescore(expr: Expression, cat, request, log1p, genes: list[str]) -> dict:

@@ -33,6 +33,7 @@ def matches(result: object, request: Mapping, expr: Expression) -> bool:
         and params.get("method") == request["method"]
         and params.get("reference", "rest") == "rest"
         and params.get("corr_method", "benjamini-hochberg") == request["corr_method"]
+        and bool(params.get("tie_correct", False)) == request.get("tie_correct", False)
         and _same_source(params, request, expr)
         and [str(n) for n in names.names] == list(request["groups"])
     )
