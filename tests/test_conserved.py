@@ -23,7 +23,8 @@ def _combined(P: np.ndarray, combine: str) -> np.ndarray:
         return stats.beta.cdf(P.min(0), 1, k)
     if combine == "max":
         return stats.beta.cdf(P.max(0), k, 1)
-    return stats.combine_pvalues(P, method="fisher", axis=0).pvalue
+    # gene by gene: scipy < 1.12 (the lowest stack) has no axis= here
+    return np.array([stats.combine_pvalues(P[:, j], method="fisher")[1] for j in range(P.shape[1])])
 
 
 def _per_dataset(adata, cluster_key, dataset_key, method="t-test") -> dict:
