@@ -230,8 +230,8 @@ def _past_the_page(b: Built) -> bool:
     if b.case.kind == "dual":
         return False
     notes = [str(n) for n in (getattr(b.plot, "params", None) or {}).get("notes") or []]
-    if len(b.plot.data) <= 100:  # up to 100 rows only long column labels may push it off
-        return any("page" in n and "column labels" in n for n in notes)
+    if len(b.plot.data) <= 100:  # up to 100 rows only columns may push it off the page
+        return any("page" in n and ("column labels" in n or "columns need" in n) for n in notes)
     return any("page" in n for n in notes)
 
 

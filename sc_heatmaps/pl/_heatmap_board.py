@@ -26,7 +26,7 @@ from ._cmaps import resolve_cmap
 PAGE = (180 / 25.4, 240 / 25.4)
 MAX_PRINT_ROWS = 100
 ROW_MIN, ROW_MAX = 0.084, 0.16  # inches per row (gene)
-COL_MIN, COL_MAX = 0.084, 0.2  # inches per column
+COL_MIN, COL_MAX = 0.1, 0.2  # inches per column: a rotated 6-pt label is ~0.1 in thick
 LARGE_CELL = 0.1  # inches: cells this size or more get 7-pt tick labels, smaller ones 6 pt
 CELL_W = 0.32  # inches per column (correlation heatmap)
 CELL_H = 0.22  # inches per row (correlation heatmap)
@@ -36,7 +36,7 @@ GAP = 0.012  # fraction of the body between blocks (correlation heatmap)
 MIN_BODY = 0.8  # inches
 MARGIN = 0.05  # inches around everything
 FILL_MIN = 2.0  # inches: the narrowest body of a page-filling (per-cell) heatmap
-TEXT_SLACK = 0.12  # of the legends' width: room for hinted text at other resolutions
+TEXT_SLACK = 0.07  # of the legends' width: room for hinted text at other resolutions
 LEGEND_PAD = 0.12  # inches between the labels and the legends
 COLOUR_BAR_W = 0.7  # inches, about, the colour bar and its labels
 TITLE_SIZE = 9
@@ -516,7 +516,7 @@ class HeatmapBoard:
 
     def _overflow(self, fig) -> np.ndarray:
         """The figure's spill (see :func:`_overflow`), with room on the right for the
-        legends to grow by ``TEXT_SLACK`` of their width: hinted text is up to ~10%
+        legends to grow by ``TEXT_SLACK`` of their width: hinted text is a few percent
         wider at some resolutions (72 or 150 dpi) than at the 100 dpi measured here."""
         spill = _overflow(fig)
         legends = getattr(self, "_legend_ax", None)
@@ -585,12 +585,17 @@ class HeatmapBoard:
         w, h = fig.get_size_inches()
         scale = min(1.0, PAGE[0] / w, PAGE[1] / h)
         if scale < 0.995:
+            n_rows, n_cols = self.spec.data.shape
+            needs = []
+            if h > PAGE[1] + 0.01:
+                needs.append(f"{n_rows} rows need at least {ROW_MIN} in each")
+            if w > PAGE[0] + 0.01:
+                needs.append(f"{n_cols} columns need at least {COL_MIN} in each")
             self.notes.append(
                 f"The figure is {w:.1f} x {h:.1f} in, larger than a 180 x 240 mm page: "
-                f"{self.spec.data.shape[0]} rows need at least {ROW_MIN} in each for their "
-                f"6-pt labels{self._label_reason()}. Placed on that page its text would "
-                f"shrink to {6 * scale:.1f} pt; draw fewer rows, shorter names, or pass "
-                "figsize= to choose the size."
+                f"{' and '.join(needs)} for their 6-pt labels{self._label_reason()}. "
+                f"Placed on that page its text would shrink to {6 * scale:.1f} pt; draw "
+                "fewer rows or columns, shorter names, or pass figsize= to choose the size."
             )
 
     def _label_reason(self) -> str:
