@@ -153,7 +153,31 @@ class _Parser:
 
 
 def parse_filter(text: str):
-    """Parse a filter; raises :class:`FilterSyntaxError` pointing at the bad column."""
+    """Parse a filter; raises :class:`FilterSyntaxError` pointing at the bad column.
+
+    Parameters
+    ----------
+    text
+        A filter such as ``"row any >= 1.2 OR row any <= 0.8"``: criteria
+        ``row|col any|all >|>=|<|<=|= NUMBER`` joined by ``AND``/``OR``, with
+        parentheses (``AND`` binds tighter).
+
+    Returns
+    -------
+    Criterion or BoolOp
+        The parsed tree (what :func:`filter_matrix` evaluates).
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> tree = sch.arrange.parse_filter("row any >= 1 AND col all < 5")
+    >>> tree.kind, len(tree.parts)
+    ('and', 2)
+    >>> sch.arrange.parse_filter("row any >= ")
+    Traceback (most recent call last):
+    ...
+    sc_heatmaps.arrange._filter.FilterSyntaxError: expected a number ...
+    """
     if not isinstance(text, str):
         raise ValueError(
             f"filter={text!r} is not valid; give a string such as "
@@ -203,13 +227,58 @@ def filter_matrix(frame: pd.DataFrame, text: str) -> pd.DataFrame:
     """Keep the rows and columns of ``frame`` that pass the filter ``text``.
 
     A filter that removes every row or every column is an error, not an empty matrix.
+
+    Parameters
+    ----------
+    frame
+        A numeric rows x columns frame; it is only read.
+    text
+        The filter (see :func:`parse_filter`), e.g. ``"row any >= 1.2"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows and columns of ``frame`` that pass, in their order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import sc_heatmaps as sch
+    >>> frame = pd.DataFrame({"a": [0.5, 2.0, 1.0], "b": [0.1, 0.2, 3.0]},
+    ...                      index=["g1", "g2", "g3"])
+    >>> sch.arrange.filter_matrix(frame, "row any >= 1.5")
+          a    b
+    g2  2.0  0.2
+    g3  1.0  3.0
     """
     return apply_filter(frame, text).frame
 
 
 def apply_filter(frame: pd.DataFrame, text: str) -> Filtered:
     """:func:`filter_matrix`, also saying which rows and columns the filter removed
-    (so that figures can record them)."""
+    (so that figures can record them).
+
+    Parameters
+    ----------
+    frame
+        A numeric rows x columns frame; it is only read.
+    text
+        The filter (see :func:`parse_filter`).
+
+    Returns
+    -------
+    Filtered
+        ``.frame`` (what passes), ``.dropped_rows`` and ``.dropped_columns``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import sc_heatmaps as sch
+    >>> frame = pd.DataFrame({"a": [0.5, 2.0], "b": [0.1, 0.2]}, index=["g1", "g2"])
+    >>> result = sch.arrange.apply_filter(frame, "row any >= 1 AND col any >= 1")
+    >>> list(result.dropped_rows), list(result.dropped_columns)
+    (['g1'], ['b'])
+    """
     keep = _keep(frame, text)
     return Filtered(
         frame=frame.loc[keep["row"], keep["col"]],

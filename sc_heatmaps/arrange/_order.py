@@ -90,6 +90,33 @@ def cluster_order(
     With ``blocks``, items are clustered within each block and the blocks keep
     their order of first appearance, so that grouped layouts stay grouped.
     Missing values (NaN, e.g. a group without cells) are skipped by the distances.
+
+    Parameters
+    ----------
+    values
+        Items x features (a 2-D array).
+    blocks
+        Block label of each item, or ``None`` for one block.
+    method
+        Linkage method (:func:`scipy.cluster.hierarchy.linkage`), e.g. ``"average"``.
+    metric
+        Distance between items, e.g. ``"euclidean"`` or ``"correlation"``.
+
+    Returns
+    -------
+    ClusterOrder
+        ``.order`` (positions of the items in drawing order) and ``.linkages``
+        (``{block: linkage}``, ``None`` for a block of one item).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sc_heatmaps as sch
+    >>> values = np.array([[0.0], [9.0], [0.1], [8.0]])
+    >>> sch.arrange.cluster_order(values, ["a", "a", "b", "b"]).order.tolist()
+    [0, 1, 2, 3]
+    >>> sch.arrange.cluster_order(values).order.tolist()
+    [0, 2, 1, 3]
     """
     check_choice("method", method, METHODS)
     values = np.asarray(values, dtype=np.float64)
@@ -109,7 +136,29 @@ def cluster_order(
 
 
 def distance_order(distance: np.ndarray, *, method: str = "average") -> ClusterOrder:
-    """Leaf order from a square distance matrix (e.g. ``1 - r`` for correlations)."""
+    """Leaf order from a square distance matrix (e.g. ``1 - r`` for correlations).
+
+    Parameters
+    ----------
+    distance
+        A square, symmetric distance matrix (it is symmetrised, its diagonal set
+        to 0 and negative values clipped to 0, on a copy).
+    method
+        Linkage method (:func:`scipy.cluster.hierarchy.linkage`), e.g. ``"average"``.
+
+    Returns
+    -------
+    ClusterOrder
+        ``.order`` and ``.linkages`` (one block, keyed ``None``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sc_heatmaps as sch
+    >>> r = np.array([[1.0, 0.1, 0.9], [0.1, 1.0, 0.2], [0.9, 0.2, 1.0]])
+    >>> sch.arrange.distance_order(1 - r).order.tolist()
+    [1, 0, 2]
+    """
     from scipy.spatial.distance import squareform
 
     check_choice("method", method, METHODS)

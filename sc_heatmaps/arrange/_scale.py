@@ -23,6 +23,32 @@ def scale_rows(frame: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     it becomes 0 under both scalings rather than NaN. Missing values (NaN, e.g.
     a group without cells) stay missing and are left out of each row's mean,
     spread, minimum and maximum.
+
+    Parameters
+    ----------
+    frame
+        A numeric genes x groups frame; it is only read.
+    scale
+        ``"zscore"``, ``"minmax"`` or ``None`` (an unscaled copy).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The scaled values, with the index and columns of ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import sc_heatmaps as sch
+    >>> frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 2.0]}, index=["g1", "g2"])
+    >>> sch.arrange.scale_rows(frame, "zscore")
+          a    b
+    g1 -1.0  1.0
+    g2  0.0  0.0
+    >>> sch.arrange.scale_rows(frame, "minmax")
+          a    b
+    g1  0.0  1.0
+    g2  0.0  0.0
     """
     check_choice("scale", scale, SCALES)
     if scale is None:
