@@ -111,10 +111,18 @@ def our_lists(adata, cluster_key: str, dataset_key: str, n: int) -> dict[str, di
     }
     conserved = getattr(sch.tl, "conserved_markers", None)
     if conserved is not None:
-        table = conserved(
-            adata, cluster_key, dataset_key, n_genes=n, method="wilcoxon", duplicates="keep"
-        )
-        calls["conserved_markers(wilcoxon)"] = lists(table, "cluster")
+        for tie_correct in (False, True):
+            table = conserved(
+                adata,
+                cluster_key,
+                dataset_key,
+                n_genes=n,
+                method="wilcoxon",
+                duplicates="keep",
+                tie_correct=tie_correct,
+            )
+            name = "conserved_markers(wilcoxon" + (", tie_correct)" if tie_correct else ")")
+            calls[name] = lists(table, "cluster")
     return calls
 
 
@@ -164,12 +172,17 @@ def report(adata, args, reference, positive, as_returned) -> None:
     if "conserved_markers(wilcoxon)" not in ours:
         print("  FindConservedMarkers vs conserved_markers: n/a (sch.tl.conserved_markers missing)")
         return
-    lists = ours["conserved_markers(wilcoxon)"]
-    for label, theirs in (("positive in every dataset", positive), ("as returned", as_returned)):
-        print(
-            f"  FindConservedMarkers ({label}) vs conserved_markers(wilcoxon): "
-            f"{', '.join(overlaps(lists, theirs, clusters))}"
-        )
+    for name, lists in ours.items():
+        if not name.startswith("conserved"):
+            continue
+        for label, theirs in (
+            ("positive in every dataset", positive),
+            ("as returned", as_returned),
+        ):
+            print(
+                f"  FindConservedMarkers ({label}) vs {name}: "
+                f"{', '.join(overlaps(lists, theirs, clusters))}"
+            )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def _combined(P: np.ndarray, combine: str) -> np.ndarray:
     return np.array([stats.combine_pvalues(P[:, j], method="fisher")[1] for j in range(P.shape[1])])
 
 
-def _per_dataset(adata, cluster_key, dataset_key, method="t-test") -> dict:
+def _per_dataset(adata, cluster_key, dataset_key, method="t-test", **kws) -> dict:
     """{cluster: {dataset: scanpy's table for cluster vs the rest of that dataset}}."""
     per: dict = {}
     for ds in adata.obs[dataset_key].astype("category").cat.categories:
@@ -41,7 +41,7 @@ def _per_dataset(adata, cluster_key, dataset_key, method="t-test") -> dict:
         if not groups:
             continue
         sc.tl.rank_genes_groups(
-            sub, cluster_key, groups=groups, method=method, pts=True, n_genes=sub.n_vars
+            sub, cluster_key, groups=groups, method=method, pts=True, n_genes=sub.n_vars, **kws
         )
         for g in groups:
             df = sc.get.rank_genes_groups_df(sub, g).set_index("names")
@@ -225,6 +225,23 @@ def test_wilcoxon_equals_scanpy_per_dataset(example):
         _close(rows["pval"], frame.loc[genes, "pval"], rel=1e-6)
         for ds, df in per[cluster].items():
             _close(rows[f"pval_{ds}"], df.loc[genes, "pvals"], rel=1e-6)
+
+
+def test_wilcoxon_tie_correction_equals_scanpy_per_dataset(example):
+    adata = example[:, example.var_names[:60]].copy()
+    per = _per_dataset(adata, "cluster", "dataset", method="wilcoxon", tie_correct=True)
+    table = sch.tl.conserved_markers(
+        adata, "cluster", "dataset", n_genes=5, method="wilcoxon", tie_correct=True
+    )
+    plain = sch.tl.conserved_markers(adata, "cluster", "dataset", n_genes=5, method="wilcoxon")
+    for cluster, by_ds in per.items():
+        rows = table[table["cluster"] == cluster]
+        for ds, df in by_ds.items():
+            _close(rows[f"pval_{ds}"], df.loc[list(rows["gene"]), "pvals"], rel=1e-6)
+    merged = table.merge(plain, on=["cluster", "gene"], suffixes=("", "_plain"))
+    assert (merged["pval"] != merged["pval_plain"]).any()  # the correction changes p-values
+    with pytest.raises(ValueError, match="wilcoxon"):
+        sch.tl.conserved_markers(adata, "cluster", "dataset", tie_correct=True)
 
 
 def test_key_added_and_get(example):

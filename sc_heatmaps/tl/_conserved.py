@@ -33,6 +33,7 @@ from ._conserved_stats import (
     dataset_cluster_stats,
     ranked_pvalues,
 )
+from ._markers import _check_tie_correct
 from ._rank_store import check_free
 from ._select import _resolve
 from ._ttest import _adjust
@@ -61,6 +62,7 @@ def conserved_markers(
     groups: Sequence[Hashable] | str | None = None,
     candidates: Sequence[str] | None = None,
     corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
+    tie_correct: bool = False,
     key_added: str | None = None,
 ) -> pd.DataFrame:
     """Markers of every cluster that hold in every dataset, as a tidy table.
@@ -125,6 +127,12 @@ def conserved_markers(
         covers); the tests and the correction still use every gene of ``source``.
     corr_method
         Correction of the combined p-values over all genes of a cluster.
+    tie_correct
+        With ``method="wilcoxon"``: correct the variance of the rank sums for
+        ties, as scanpy's ``tie_correct=True`` and R's ``wilcox.test`` (which
+        Seurat's ``FindConservedMarkers`` calls) do. Single-cell values hold
+        many zeros, so this changes the p-values noticeably. Only valid with
+        ``method="wilcoxon"``.
     key_added
         Store the result in ``adata.uns[key_added]`` (a dict with ``"markers"``,
         ``"coverage"`` and ``"params"``). Nothing is stored when ``None``; an
@@ -163,6 +171,7 @@ def conserved_markers(
         key_added=key_added,
     )
     _check_options(**options)
+    options["tie_correct"] = _check_tie_correct(tie_correct, method)
     if cluster_key == dataset_key:
         raise ValueError(
             f"cluster_key and dataset_key are both {cluster_key!r}; they must be two obs keys."
@@ -181,6 +190,7 @@ def conserved_markers(
     pvals = None
     if method == "wilcoxon":
         request = {"groupby": cluster_key, "method": method, "source": source}
+        request["tie_correct"] = options["tie_correct"]
         pvals = _ranked(
             expr, clusters, datasets, status, {**request, "corr_method": corr_method}, log1p
         )
