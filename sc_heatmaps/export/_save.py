@@ -129,9 +129,24 @@ def savefig(
     :func:`sc_heatmaps.export._atomic.write_all_or_nothing`). New files follow
     the umask; replaced files keep their mode.
 
+    Parameters
+    ----------
+    plot_or_figure
+        A plot returned by a :mod:`sc_heatmaps.pl` function, or a matplotlib
+        :class:`~matplotlib.figure.Figure` (written without sidecars).
+    path
+        The figure's file; its extension sets the format (see ``FORMATS``).
+        Its directory must exist and be writable.
+    dpi
+        Dots per inch of raster output and of the rasterised parts of vector
+        output (positive).
+    sidecars
+        For plots, also write ``<stem>.tsv`` and ``<stem>.json``.
+
     Returns
     -------
-    The paths written, figure first.
+    list of pathlib.Path
+        The paths written, figure first.
 
     Examples
     --------
@@ -163,7 +178,32 @@ def savefig(
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> Path:
-    """Write a table as TSV, atomically."""
+    """Write a table as TSV, atomically.
+
+    Parameters
+    ----------
+    frame
+        The table; it is only read. Numbers are written with 6 significant digits.
+    path
+        A ``.tsv`` or ``.txt`` file in an existing, writable directory.
+    index
+        Also write the index as the first column(s).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> import sc_heatmaps as sch
+    >>> path = os.path.join(tempfile.mkdtemp(), "table.tsv")
+    >>> out = sch.export.write_table(pd.DataFrame({"gene": ["CD3E"], "score": [1.5]}), path)
+    >>> out.read_text().split()
+    ['gene', 'score', 'CD3E', '1.5']
+    """
     path = Path(path)
     if path.suffix.lower() not in (".tsv", ".txt"):
         raise ValueError(f"Tables are written as TSV; use a .tsv path, not {str(path)!r}.")
@@ -173,7 +213,28 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = F
 
 
 def write_html(page: str, path: str | os.PathLike) -> Path:
-    """Write an HTML page, atomically."""
+    """Write an HTML page, atomically.
+
+    Parameters
+    ----------
+    page
+        The page's text (e.g. an :class:`~sc_heatmaps.pl.InteractiveHTML`).
+    path
+        A ``.html`` or ``.htm`` file in an existing, writable directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import sc_heatmaps as sch
+    >>> path = os.path.join(tempfile.mkdtemp(), "page.html")
+    >>> sch.export.write_html("<html><body>hi</body></html>", path).name
+    'page.html'
+    """
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(

@@ -37,6 +37,20 @@ class DualExpressionPlot(Plot):
     modes: dict = field(default_factory=dict)
 
     def sidecar_table(self) -> pd.DataFrame:
+        """The table written as the TSV sidecar: the statistics per panel and group.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`stats` (r, n and fractions per group, in drawing order).
+
+        Examples
+        --------
+        >>> import sc_heatmaps as sch
+        >>> plot = sch.pl.dual_expression(sch.datasets.example(), "CD3E", "CD2")
+        >>> plot.sidecar_table() is plot.stats
+        True
+        """
         return self.stats
 
 

@@ -34,13 +34,54 @@ class Plot:
         """Export the figure (format from the extension) with TSV/JSON sidecars.
 
         See :func:`sc_heatmaps.pl.savefig`.
+
+        Parameters
+        ----------
+        path
+            The figure's file: ``.png``, ``.pdf``, ``.svg``, ``.tif``/``.tiff`` or
+            ``.jpg``/``.jpeg``, in an existing, writable directory.
+        dpi
+            Dots per inch of raster output and of the rasterised parts of vector
+            output.
+        sidecars
+            Also write ``<stem>.tsv`` (:meth:`sidecar_table`) and ``<stem>.json``
+            (:attr:`params` and package versions) beside the figure.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The paths written, figure first.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import sc_heatmaps as sch
+        >>> plot = sch.pl.grouped_heatmap(sch.datasets.example(), groupby="cluster",
+        ...                               cluster_key="cluster", n_genes=2)
+        >>> paths = plot.savefig(os.path.join(tempfile.mkdtemp(), "a.png"), dpi=72)
+        >>> [p.suffix for p in paths]
+        ['.png', '.tsv', '.json']
         """
         from ..export import savefig
 
         return savefig(self, path, dpi=dpi, sidecars=sidecars)
 
     def sidecar_table(self) -> pd.DataFrame:
-        """The table written as the TSV sidecar (the data drawn, by default)."""
+        """The table written as the TSV sidecar (the data drawn, by default).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`data` for heatmaps; the statistics table for dual-expression plots.
+
+        Examples
+        --------
+        >>> import sc_heatmaps as sch
+        >>> plot = sch.pl.grouped_heatmap(sch.datasets.example(), groupby="cluster",
+        ...                               cluster_key="cluster", n_genes=2)
+        >>> plot.sidecar_table() is plot.data
+        True
+        """
         return self.data
 
     def __repr__(self) -> str:
