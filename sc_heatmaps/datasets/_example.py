@@ -9,7 +9,19 @@ _NAME = "example.h5ad"
 
 def example_path() -> Path:
     """Path of the bundled example file (inside the installed package, or ``data/``
-    of a source checkout)."""
+    of a source checkout).
+
+    Returns
+    -------
+    pathlib.Path
+        The ``example.h5ad`` file (``FileNotFoundError`` when it is missing).
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> sch.datasets.example_path().name
+    'example.h5ad'
+    """
     here = Path(__file__).resolve().parent
     for candidate in (here / _NAME, here.parents[1] / "data" / _NAME):
         if candidate.is_file():
@@ -31,6 +43,12 @@ def example():
     are up in the monocytes of ``stim_LPS``. ``X`` is log-normalised, raw
     counts are in ``layers["counts"]``. Made by ``data/make_example.py``;
     loads offline. Every call returns a fresh object.
+
+    Returns
+    -------
+    anndata.AnnData
+        2,325 cells x 416 genes, with ``obs`` keys ``dataset``, ``cluster`` and
+        ``total_counts``.
 
     Examples
     --------

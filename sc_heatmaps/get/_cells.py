@@ -22,6 +22,19 @@ def select_cells(adata, subset: Mapping[str, Sequence[str] | str]):
     ``adata`` (nothing is copied or modified). Unknown keys or categories are
     errors that list the valid ones; a selection that leaves no cell is an error.
 
+    Parameters
+    ----------
+    adata
+        Annotated data; never modified.
+    subset
+        ``{obs key: categories}``; the categories as a list or a comma-separated
+        string (``"B,NK"``). A cell is kept when it matches every key.
+
+    Returns
+    -------
+    anndata.AnnData
+        A view of the cells kept.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
@@ -53,6 +66,26 @@ def obs_summary(
     combinations, first key outermost). Cells are the replicates of each
     combination: when any combination holds more than one cell, ``op``
     (``"mean"`` or ``"median"``) must say how to combine them.
+
+    Parameters
+    ----------
+    adata
+        Annotated data; never modified.
+    value
+        A numeric obs column (e.g. ``"total_counts"``).
+    rows
+        A categorical obs key: one row per category.
+    cols
+        A categorical obs key, or several: one column per (combination of) group(s).
+    op
+        ``"mean"`` or ``"median"`` of the cells of each (row, column); needed
+        when a combination holds more than one cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows x columns summary, ready for :func:`sc_heatmaps.pl.matrix_heatmap`
+        (NaN where a combination has no cell).
 
     Examples
     --------

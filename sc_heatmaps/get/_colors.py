@@ -108,6 +108,15 @@ def category_colors(adata, key: str, role=None) -> dict[str, str]:
         ``adata.uns[f"{key}_colors"]`` when it has a valid colour for every category
         (extra entries are ignored, as scanpy does), else :func:`default_palette`
         in category order.
+
+    Examples
+    --------
+    >>> import sc_heatmaps as sch
+    >>> colors = sch.get.category_colors(sch.datasets.example(), "dataset")
+    >>> list(colors)
+    ['ctrl', 'stim_IFN', 'stim_LPS']
+    >>> all(c.startswith("#") and len(c) == 7 for c in colors.values())
+    True
     """
     _role_deprecated(role, "category_colors")
     cat = categorical_obs(adata.obs, key, "key")

@@ -260,6 +260,13 @@ def correlation(
         A var column holding gene symbols, as in scanpy: genes are then given, and
         labelled, by symbol (see :func:`sc_heatmaps.get.grouped_expression`).
 
+    Returns
+    -------
+    CorrelationResult
+        ``.matrices`` (one rows x cols matrix per group, or one under ``"all"``),
+        ``.dropped`` (variables left out, and why), ``.n`` (observations behind
+        each matrix) and the options used.
+
     Examples
     --------
     >>> import sc_heatmaps as sch

@@ -148,6 +148,9 @@ def dual_expression(
 ) -> DualExpression:
     """Expression of two genes in every cell, with co-expression statistics per group.
 
+    Cells without a ``color`` or ``split_by`` label (NaN) belong to no group and
+    are left out, as in the grouped functions.
+
     Parameters
     ----------
     adata
@@ -174,8 +177,12 @@ def dual_expression(
         then symbols, and ``gene_x``/``gene_y`` of the result too (see
         :func:`sc_heatmaps.get.grouped_expression`).
 
-    Cells without a ``color`` or ``split_by`` label (NaN) belong to no group and
-    are left out, as in the grouped functions.
+    Returns
+    -------
+    DualExpression
+        ``.cells`` (one row per cell kept: ``x``, ``y`` and the group keys) and
+        ``.stats`` (``n``, ``r``, ``pval`` and the expression fractions per panel
+        and group, with pooled ``"all"`` rows), and the options used.
 
     Examples
     --------

@@ -60,6 +60,50 @@ def marker_genes(
     ``min_logfc``, ``max_pval_adj``, ``min_in_group_fraction`` and ``key`` belong to
     ``kind="top"``. A group without conserved markers maps to an empty list.
 
+    Parameters
+    ----------
+    adata
+        Annotated data; never modified.
+    groupby
+        Categorical obs key whose groups get markers (e.g. the cluster key).
+    n_genes
+        Markers per group.
+    method
+        The test, as scanpy names it: ``"t-test"``, ``"t-test_overestim_var"``,
+        ``"wilcoxon"`` or ``"logreg"``.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    groups
+        Restrict the comparison to these groups (a list or ``"0,3,5"``).
+    min_logfc, max_pval_adj, min_in_group_fraction
+        ``kind="top"`` only: keep genes with ``logfc >= min_logfc``,
+        ``pval_adj <= max_pval_adj`` and ``pct_in >= min_in_group_fraction``.
+    duplicates
+        A gene that marks several groups: ``"best"`` (kept where it scores
+        highest), ``"first"`` or ``"keep"`` (in each group).
+    key
+        ``kind="top"`` only: where to look for a stored ranking.
+    candidates
+        Only these genes may be reported (the ranking still uses every gene).
+    gene_symbols
+        A var column holding gene symbols (see above).
+    kind
+        ``"top"`` (markers of the pooled cells) or ``"conserved"`` (conserved
+        across the datasets of ``dataset_key``).
+    dataset_key
+        ``kind="conserved"`` only: the obs key of the datasets.
+    conserved_kws
+        ``kind="conserved"`` only: further options of
+        :func:`sc_heatmaps.tl.conserved_markers`.
+    recipe
+        ``kind="top"`` only: ``"scanpy"`` or ``"seurat"`` (see
+        :func:`sc_heatmaps.tl.top_markers`).
+
+    Returns
+    -------
+    dict
+        ``{group: [genes]}``, groups in category order, genes best first.
+
     Examples
     --------
     >>> import sc_heatmaps as sch

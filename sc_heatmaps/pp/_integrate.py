@@ -66,6 +66,12 @@ def integrate(
         correction: their columns of the layer are NaN, which every reader of
         ``source="integrated"`` refuses by name.
 
+    Returns
+    -------
+    None
+        The corrected values are written to ``adata.layers[key_added]`` (dense
+        float32, the shape of ``adata``); nothing else in ``adata`` changes.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
