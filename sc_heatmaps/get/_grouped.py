@@ -117,6 +117,13 @@ def grouped_expression(
         given, and the rows labelled, by symbol (e.g. with Ensembl IDs as
         ``var_names``). See :mod:`sc_heatmaps._genes` for the rules.
 
+    Returns
+    -------
+    GroupedExpression
+        ``.matrix`` (genes x groups values of ``stat``, scaled when asked),
+        ``.unscaled``, ``.fraction`` (fraction of cells above 0), ``.n_cells``,
+        ``.groups`` (one row per group) and ``.dropped_genes``.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
