@@ -148,6 +148,32 @@ def correlation_heatmap(adata, *, opts: CorrelationHeatmapOptions) -> Correlatio
 
     Parameters
     ----------
+    adata
+        Annotated data; never modified.
+    rows, cols
+        ``"genes"``, ``"obs"`` (numeric obs columns, e.g. QC values) or a list
+        of names (genes or obs columns).
+    genes
+        Genes for ``"genes"``; default: the top 50 highly variable genes when
+        they are marked, else the top 5 markers per cluster of ``cluster_key``.
+    obs_keys
+        Obs columns for ``"obs"``; default: every numeric column.
+    method
+        ``"pearson"`` or ``"spearman"``.
+    min_nonzero
+        A variable needs at least this many cells with a non-zero value (in the
+        panel's group); constant variables and those holding NaN or inf are
+        dropped too (see :func:`sc_heatmaps.get.correlation`).
+    groupby
+        Categorical obs key. At ``level="cells"``: one panel per group. At
+        ``level="pseudobulk"``: one matrix across the means of these groups.
+    level
+        ``"cells"`` or ``"pseudobulk"``.
+    source
+        ``"RNA"``, ``"integrated"`` or a layer name.
+    clusters, cluster_key
+        Keep only these clusters of ``cluster_key`` (default: ``groupby``), in
+        this order.
     cluster
         Order rows and columns by average-linkage clustering (distance ``1 - r``
         for a square gene x gene matrix) and draw dendrograms.
@@ -160,6 +186,15 @@ def correlation_heatmap(adata, *, opts: CorrelationHeatmapOptions) -> Correlatio
     figsize
         Size of the whole figure in inches; the panels are fitted inside it.
         Default: sized from the number of variables, within the print size.
+    gene_symbols
+        A var column holding gene symbols: genes are given and labelled by symbol.
+
+    Returns
+    -------
+    CorrelationPlot
+        ``.data`` (the matrix drawn), ``.result`` (the
+        :class:`~sc_heatmaps.get.CorrelationResult`), ``.axes`` (``"panels"``,
+        dendrograms, ``"legend"``), ``.params`` and ``.savefig``.
 
     Examples
     --------

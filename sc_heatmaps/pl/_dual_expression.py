@@ -141,6 +141,14 @@ def dual_expression(
         A var column holding gene symbols (scanpy's name): ``gene_x`` and
         ``gene_y`` are symbols, and the axes are labelled by them.
 
+    Returns
+    -------
+    DualExpressionPlot
+        ``.data`` (one row per cell drawn), ``.stats`` (n, r, p-value and the
+        expression fractions per panel and group; the TSV sidecar), ``.modes``
+        (points or density per panel), ``.axes`` (``"panels"``, ``"legend"``),
+        ``.params`` and ``.savefig``.
+
     Examples
     --------
     >>> import sc_heatmaps as sch
