@@ -140,17 +140,18 @@ def conserved_markers(
 
     Returns
     -------
-    One row per (cluster, gene): ``cluster`` (categorical, the categories of
-    ``cluster_key`` with their own type), ``rank`` (1-based), ``gene``, ``pval``
-    (combined), ``pval_adj`` (combined, corrected), ``mean_logfc`` (over the
-    datasets used), ``n_datasets`` (datasets used), then for each dataset ``ds``
-    (in category order) ``logfc_<ds>``, ``pct_in_<ds>``, ``pct_out_<ds>`` and
-    ``pval_<ds>``, NaN where the cluster was not tested in ``ds``.
-    ``table.attrs["coverage"]`` gives, per cluster and dataset, ``"used"``,
-    ``"absent"``, ``"too small"`` or ``"rest too small"``;
-    ``table.attrs["no_markers"]`` lists the clusters tested in fewer than
-    ``min_datasets`` datasets. Both are also logged (logger ``"sc_heatmaps"``,
-    level INFO).
+    pandas.DataFrame
+        One row per (cluster, gene): ``cluster`` (categorical, the categories of
+        ``cluster_key`` with their own type), ``rank`` (1-based), ``gene``, ``pval``
+        (combined), ``pval_adj`` (combined, corrected), ``mean_logfc`` (over the
+        datasets used), ``n_datasets`` (datasets used), then for each dataset ``ds``
+        (in category order) ``logfc_<ds>``, ``pct_in_<ds>``, ``pct_out_<ds>`` and
+        ``pval_<ds>``, NaN where the cluster was not tested in ``ds``.
+        ``table.attrs["coverage"]`` gives, per cluster and dataset, ``"used"``,
+        ``"absent"``, ``"too small"`` or ``"rest too small"``;
+        ``table.attrs["no_markers"]`` lists the clusters tested in fewer than
+        ``min_datasets`` datasets. Both are also logged (logger ``"sc_heatmaps"``,
+        level INFO).
 
     Examples
     --------

@@ -127,13 +127,14 @@ def dataset_differences(
 
     Returns
     -------
-    One row per (cluster, dataset, gene): ``cluster``, ``dataset``, ``reference``
-    (the reference dataset, or ``"rest"``), ``gene``, ``logfc``, ``score``,
-    ``pval``, ``pval_adj``, ``pct_dataset`` and ``pct_reference`` (fractions of the
-    cluster's cells with a value above 0 in the dataset and in the reference, also
-    with ``sample_key``), ``n_dataset`` and ``n_reference`` (cells, or samples).
-    ``cluster`` and ``dataset`` are categorical (clusters in the order compared);
-    rows are sorted by cluster, dataset and decreasing score.
+    pandas.DataFrame
+        One row per (cluster, dataset, gene): ``cluster``, ``dataset``, ``reference``
+        (the reference dataset, or ``"rest"``), ``gene``, ``logfc``, ``score``,
+        ``pval``, ``pval_adj``, ``pct_dataset`` and ``pct_reference`` (fractions of the
+        cluster's cells with a value above 0 in the dataset and in the reference, also
+        with ``sample_key``), ``n_dataset`` and ``n_reference`` (cells, or samples).
+        ``cluster`` and ``dataset`` are categorical (clusters in the order compared);
+        rows are sorted by cluster, dataset and decreasing score.
 
     Examples
     --------

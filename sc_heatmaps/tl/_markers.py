@@ -142,13 +142,14 @@ def top_markers(
 
     Returns
     -------
-    One row per (group, gene) with columns ``group``, ``rank`` (1-based, after
-    the duplicate policy), ``gene``, ``score``, ``logfc``, ``pval_adj``,
-    ``pct_in`` and ``pct_out`` (fractions of cells with a value above 0 in the
-    group and in the rest). Rows follow the category order of ``groupby``.
-    ``group`` is categorical; its categories are the groups compared, as they
-    are in ``adata.obs[groupby]`` (integers stay integers: ``table["group"] == 0``),
-    in category order.
+    pandas.DataFrame
+        One row per (group, gene) with columns ``group``, ``rank`` (1-based, after
+        the duplicate policy), ``gene``, ``score``, ``logfc``, ``pval_adj``,
+        ``pct_in`` and ``pct_out`` (fractions of cells with a value above 0 in the
+        group and in the rest). Rows follow the category order of ``groupby``.
+        ``group`` is categorical; its categories are the groups compared, as they
+        are in ``adata.obs[groupby]`` (integers stay integers: ``table["group"] == 0``),
+        in category order.
 
     Examples
     --------
