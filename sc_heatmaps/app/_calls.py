@@ -1,0 +1,244 @@
+"""The figure a set of controls asks for, as one public API call.
+
+A :class:`FigureCall` is what the page shows, the Python snippet and the command line
+print, and the parameters JSON records: the same call, so they cannot disagree. It is
+hashable (the key of the figure cache) and runs through the public API only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from dataclasses import dataclass
+
+# the command line spells these options with flags of its own, not in --kwargs
+_CLI_FLAGS = {
+    "cluster_key": "--cluster-key",
+    "dataset_key": "--dataset-key",
+    "source": "--source",
+    "gene_symbols": "--gene-symbols",
+    "title": "--title",
+    "missing": "--missing",
+    "color": "--color",
+    "split_by": "--split-by",
+    "method": "--method",
+}
+_CLI_SWITCHES = {"cluster_rows": "--cluster-rows", "cluster_cols": "--cluster-cols"}
+_MARKER_WORDS = {"top": "markers", "conserved": "conserved"}
+_CLI_KWARGS = ("scale", "cmap", "vmin", "vmax", "vcenter", "labels")
+
+
+@dataclass(frozen=True)
+class FigureCall:
+    """One call of ``sch.pl.grouped_heatmap`` or ``sch.pl.dual_expression``.
+
+    Attributes
+    ----------
+    kind
+        ``"heatmap"`` or ``"dual"``.
+    genes
+        The genes given (heatmap: rows unless ``markers``; dual: x and y).
+    groupby
+        Heatmap columns (obs keys); empty for the dual plot.
+    markers
+        ``None`` (the genes given), ``"top"`` or ``"conserved"``: the top ``n_genes``
+        markers per cluster from ``sch.get.marker_genes``.
+    n_genes
+        Markers per cluster.
+    options
+        The keyword options, as sorted ``(name, value)`` pairs (defaults left out).
+    """
+
+    kind: str
+    genes: tuple
+    groupby: tuple = ()
+    markers: str | None = None
+    n_genes: int = 10
+    options: tuple = ()
+
+    @property
+    def kwargs(self) -> dict:
+        """The keyword options as a dict."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.options}
+
+    @property
+    def function(self) -> str:
+        """The public function drawn by this call."""
+        return {"heatmap": "grouped_heatmap", "dual": "dual_expression"}[self.kind]
+
+    def marker_kwargs(self) -> dict:
+        """The keyword arguments of ``sch.get.marker_genes`` for this call."""
+        kws = self.kwargs
+        out = {"n_genes": self.n_genes}
+        if kws.get("clusters"):
+            out["groups"] = kws["clusters"]
+        if kws.get("gene_symbols"):
+            out["gene_symbols"] = kws["gene_symbols"]
+        if self.markers == "conserved":
+            out.update(kind="conserved", dataset_key=kws.get("dataset_key"))
+        return out
+
+
+def _defaults(kind: str) -> dict:
+    from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
+
+    cls = GroupedHeatmapOptions if kind == "heatmap" else DualExpressionOptions
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **options):
+    """A :class:`FigureCall`, leaving out options at their defaults.
+
+    Parameters
+    ----------
+    kind
+        ``"heatmap"`` or ``"dual"``.
+    genes
+        The genes given.
+    groupby, markers, n_genes
+        See :class:`FigureCall`.
+    **options
+        Keyword options of the public function.
+
+    Returns
+    -------
+    FigureCall
+        The hashable call.
+    """
+    defaults = _defaults(kind)
+    kept = {}
+    for key, value in options.items():
+        if value == [] or (key in defaults and value == defaults[key]):
+            continue
+        kept[key] = tuple(value) if isinstance(value, list) else value
+    return FigureCall(
+        kind=kind,
+        genes=tuple(genes),
+        groupby=tuple(groupby),
+        markers=markers,
+        n_genes=int(n_genes),
+        options=tuple(sorted(kept.items())),
+    )
+
+
+def _literal(value) -> str:
+    return repr(list(value) if isinstance(value, tuple) else value)
+
+
+def _read_lines(inputs, dataset_key: str | None, backed: bool) -> list[str]:
+    if len(inputs) == 1:
+        extra = ', backed="r"' if backed else ""
+        return [f"adata = ad.read_h5ad({str(inputs[0])!r}{extra})"]
+    parts = ", ".join(f"{p.stem!r}: ad.read_h5ad({str(p)!r})" for p in inputs)
+    return [f'adata = ad.concat({{{parts}}}, label={dataset_key!r}, join="inner")']
+
+
+def python_code(
+    call: FigureCall, inputs, *, dataset_key=None, backed=False, fmt="png", dpi=300.0
+) -> str:
+    """The Python that draws the same figure and writes it as ``savefig`` does.
+
+    Parameters
+    ----------
+    call
+        The figure.
+    inputs
+        The input files (several are concatenated with ``dataset_key`` as the label).
+    dataset_key
+        Label of the concatenated files.
+    backed
+        Whether the single input is opened ``backed="r"``.
+    fmt, dpi
+        The export format and resolution.
+
+    Returns
+    -------
+    str
+        Runnable Python code.
+    """
+    lines = ["import anndata as ad", "import sc_heatmaps as sch", ""]
+    lines += _read_lines(inputs, dataset_key, backed)
+    options = ", ".join(f"{k}={_literal(v)}" for k, v in call.options)
+    if call.kind == "dual":
+        x, y = call.genes
+        lines.append(f"plot = sch.pl.dual_expression(adata, {x!r}, {y!r}, {options})")
+    else:
+        genes = _literal(call.genes)
+        if call.markers:
+            kws = ", ".join(f"{k}={_literal(v)}" for k, v in call.marker_kwargs().items())
+            key = call.kwargs["cluster_key"]
+            lines.append(f"markers = sch.get.marker_genes(adata, {key!r}, {kws})")
+            lines.append("markers = {group: genes for group, genes in markers.items() if genes}")
+            genes = "markers"
+        groupby = _literal(call.groupby)
+        lines.append(f"plot = sch.pl.grouped_heatmap(adata, {genes}, {groupby}, {options})")
+    lines.append(f'plot.savefig("{call.kind}.{fmt}", dpi={dpi:g})')
+    return "\n".join(lines)
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    if isinstance(value, float) and value == int(value):
+        return f"{value:g}"
+    return str(value)
+
+
+def _option_args(call: FigureCall) -> list[str]:
+    kws = call.kwargs
+    args = []
+    for key, flag in _CLI_FLAGS.items():
+        if key in kws:
+            args += [flag, _value_text(kws[key])]
+    if kws.get("clusters"):
+        args += ["--clusters", _value_text(kws["clusters"])]
+    args += [flag for key, flag in _CLI_SWITCHES.items() if kws.get(key)]
+    pairs = [f"{k}:{_value_text(kws[k])}" for k in _CLI_KWARGS if k in kws]
+    if pairs:
+        args += ["--kwargs", ";".join(pairs)]
+    return args
+
+
+def cli_line(call: FigureCall, inputs, *, fmt: str = "png", dpi: float = 300.0) -> str:
+    """The ``sc-heatmaps`` command line that draws the same figure.
+
+    Parameters
+    ----------
+    call
+        The figure.
+    inputs
+        The input files (the command line reads one).
+    fmt, dpi
+        Format and resolution of the export.
+
+    Returns
+    -------
+    str
+        A shell-quoted command line, with a comment when the command line cannot say
+        all of it.
+    """
+    kws = call.kwargs
+    args = ["sc-heatmaps", "heatmap" if call.kind == "heatmap" else "dual", "-i", str(inputs[0])]
+    if call.kind == "dual":
+        args += ["--genes", ",".join(call.genes)]
+    else:
+        args += ["-x", ",".join(call.groupby)]
+        word = _MARKER_WORDS.get(call.markers)
+        args += ["-y", f"{word}:{call.n_genes}" if word else ",".join(call.genes)]
+        args += ["-v", kws["stat"]] if "stat" in kws else []
+    args += _option_args(call)
+    args += ["-o", call.kind, "--format", fmt, "--dpi", f"{dpi:g}"]
+    line = shlex.join(args)
+    notes = _cli_notes(call, inputs)
+    return "\n".join([line, *notes])
+
+
+def _cli_notes(call: FigureCall, inputs) -> list[str]:
+    notes = []
+    if len(inputs) > 1:
+        notes.append("# the command line reads one file: concatenate the inputs first")
+    if call.kind == "dual" and "max_points" in call.kwargs:
+        notes.append("# the command line has no max_points: it draws every cell")
+    return notes

@@ -1,0 +1,138 @@
+"""Drawing and exporting the figure of a :class:`~sc_heatmaps.app._calls.FigureCall`.
+
+Everything goes through the public API: markers from ``sch.get.marker_genes``
+(cached per cluster key, source, clusters and marker kind), figures from
+``sch.pl.grouped_heatmap`` / ``sch.pl.dual_expression`` (cached per call), files from
+``plot.savefig``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ._calls import FigureCall, cli_line, python_code
+
+DISPLAY_DPI = 150  # the page shows the figure at this resolution
+EXPORT_FORMATS = ("png", "pdf", "svg", "tiff", "jpeg")
+_SUFFIX = {"png": "png", "pdf": "pdf", "svg": "svg", "tiff": "tiff", "jpeg": "jpg"}
+
+
+def marker_blocks(state, call: FigureCall) -> dict:
+    """``{cluster: genes}`` of ``sch.get.marker_genes`` (cached; empty blocks left out)."""
+    import sc_heatmaps as sch
+
+    key = call.kwargs.get("cluster_key")
+    kws = call.marker_kwargs()
+
+    def make() -> dict:
+        blocks = sch.get.marker_genes(state.adata, key, **kws)
+        return {group: genes for group, genes in blocks.items() if genes}
+
+    return state.markers.get((key, repr(sorted(kws.items()))), make)
+
+
+def draw(state, call: FigureCall):
+    """The plot of ``call`` (cached per call: the same controls give the same object)."""
+    import sc_heatmaps as sch
+
+    def make():
+        if call.kind == "dual":
+            return sch.pl.dual_expression(state.adata, *call.genes, **call.kwargs)
+        genes = marker_blocks(state, call) if call.markers else list(call.genes)
+        return sch.pl.grouped_heatmap(state.adata, genes, list(call.groupby), **call.kwargs)
+
+    return state.plots.get(call, make)
+
+
+def display_png(state, call: FigureCall) -> bytes:
+    """The figure as PNG bytes at :data:`DISPLAY_DPI` (cached per call)."""
+
+    def make() -> bytes:
+        plot = draw(state, call)
+        buffer = io.BytesIO()
+        plot.figure.savefig(buffer, format="png", dpi=DISPLAY_DPI, facecolor="white")
+        return buffer.getvalue()
+
+    return state.images.get(call, make)
+
+
+def export_zip(state, call: FigureCall, fmt: str, dpi: float) -> bytes:
+    """A zip of exactly what ``plot.savefig`` writes: the figure, its .tsv and .json.
+
+    Parameters
+    ----------
+    state
+        The app's data.
+    call
+        The figure.
+    fmt
+        One of :data:`EXPORT_FORMATS`.
+    dpi
+        The resolution.
+
+    Returns
+    -------
+    bytes
+        The zip archive.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    plot = draw(state, call)
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="sc_heatmaps_app_") as tmp:
+        written = plot.savefig(Path(tmp) / f"{call.kind}.{_SUFFIX[fmt]}", dpi=dpi)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in written:
+                archive.write(path, arcname=path.name)
+    return buffer.getvalue()
+
+
+def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
+    """The parameters of the figure as JSON: the call, its options record, the code.
+
+    Parameters
+    ----------
+    state
+        The app's data.
+    call
+        The figure.
+    fmt, dpi
+        The export format and resolution.
+
+    Returns
+    -------
+    str
+        Indented JSON.
+    """
+    from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
+
+    cls = GroupedHeatmapOptions if call.kind == "heatmap" else DualExpressionOptions
+    record = {
+        "function": f"sc_heatmaps.pl.{call.function}",
+        "inputs": [str(p) for p in state.inputs],
+        "genes": list(call.genes),
+        "groupby": list(call.groupby) or None,
+        "markers": call.markers,
+        "marker_genes": call.marker_kwargs() if call.markers else None,
+        "options": cls.from_kwargs(call.kwargs).to_params(),
+        "format": fmt,
+        "dpi": dpi,
+        "python": python_code(call, state.inputs, **_read_options(state, fmt, dpi)),
+        "cli": cli_line(call, state.inputs, fmt=fmt, dpi=dpi),
+    }
+    return json.dumps(record, indent=2) + "\n"
+
+
+def _read_options(state, fmt: str, dpi: float) -> dict:
+    backed = bool(getattr(state.adata, "isbacked", False))
+    return {"dataset_key": state.dataset_key, "backed": backed, "fmt": _SUFFIX[fmt], "dpi": dpi}
+
+
+def code_texts(state, call: FigureCall, fmt: str, dpi: float) -> tuple[str, str]:
+    """The Python snippet and the command line of ``call``."""
+    python = python_code(call, state.inputs, **_read_options(state, fmt, dpi))
+    return python, cli_line(call, state.inputs, fmt=fmt, dpi=dpi)
