@@ -234,6 +234,30 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
     return _export(plot, args)
 
 
+def run_app(args: argparse.Namespace) -> list[Path]:
+    """Serve the point-and-click app until interrupted (shiny is imported only here)."""
+    paths = [*args.files, *args.input]
+    if not paths:
+        raise _args.UsageError("give at least one .h5ad file")
+    try:
+        from ..app import serve
+    except ImportError as err:
+        raise _args.UsageError(
+            f"the app needs Shiny for Python ({err}); install it with: "
+            'pip install "sc-heatmaps[app]"'
+        ) from None
+    serve(
+        paths,
+        host=args.host,
+        port=args.port,
+        dataset_names=args.dataset_names,
+        cluster_key=args.cluster_key,
+        dataset_key=args.dataset_key,
+        gene_symbols=args.gene_symbols,
+    )
+    return []
+
+
 def run_demo(args: argparse.Namespace) -> list[Path]:
     from .. import datasets, pl, tl
     from ..export import write_table

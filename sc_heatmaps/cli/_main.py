@@ -30,6 +30,8 @@ EXAMPLES = {
     "interactive": "sc-heatmaps interactive -i data.h5ad --cluster-key cluster "
     "--dataset-key dataset -o figs/markers",
     "demo": "sc-heatmaps demo --out demo_output",
+    "app": "sc-heatmaps app data.h5ad --port 8000\n  sc-heatmaps app -i a.h5ad -i b.h5ad "
+    "--dataset-names ctrl,stim",
 }
 
 
@@ -234,6 +236,37 @@ def _demo(sub) -> None:
     )
 
 
+def _app(sub) -> None:
+    p = _sub(
+        sub,
+        "app",
+        "point-and-click app in the web browser (needs the app extra)",
+        _commands.run_app,
+    )
+    p.add_argument("files", nargs="*", type=Path, help="input .h5ad file(s)")
+    p.add_argument(
+        "-i", "--input", type=Path, action="append", default=[], help="input .h5ad (repeatable)"
+    )
+    p.add_argument(
+        "--dataset-names", type=_args.names, help="names of several inputs (default: file names)"
+    )
+    p.add_argument("--cluster-key", help="obs key of the clusters (default: guessed)")
+    p.add_argument(
+        "--dataset-key",
+        help="obs key of the datasets (default: guessed; 'dataset' for several inputs)",
+    )
+    p.add_argument("--gene-symbols", help="var column of gene symbols (default: guessed)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this computer only)"
+    )
+    p.add_argument(
+        "--port",
+        type=_args.non_negative_int,
+        default=8000,
+        help="port (default 8000; 0: a free port)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sc-heatmaps",
@@ -244,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show progress and tracebacks")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_markers, _heatmaps, _dual, _correlation, _demo):
+    for add in (_markers, _heatmaps, _dual, _correlation, _demo, _app):
         add(sub)
     return parser
 
