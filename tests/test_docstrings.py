@@ -155,3 +155,37 @@ def test_the_section_reader():
     parts = sections(doc)
     assert parameter_names(parts["Parameters"]) == ["a", "b", "c"]
     assert parts["Returns"][0] == "int"
+
+
+_FUNCTION = re.compile(r"\bsch\.(\w+)\.(\w+)")
+_KEYWORD = re.compile(r"(?<![\w.\"'])([a-z_]\w*)=(?!=)")
+
+
+def test_the_seurat_page_names_real_functions_and_parameters():
+    # docs/coming_from_seurat.md maps Seurat's and Cell-Hub's calls to ours: every
+    # sch.<module>.<name> it writes must exist, and every name= in a table row must be
+    # a parameter of a function named in that row (R's `a = b` is written with spaces).
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "coming_from_seurat.md"
+    if not page.is_file():
+        pytest.skip("docs/ is not part of this checkout")
+    rows = [line for line in page.read_text().splitlines() if line.startswith("| ")]
+    checked = 0
+    for row in rows:
+        funcs = []
+        for sub, name in _FUNCTION.findall(row):
+            module = importlib.import_module(f"sc_heatmaps.{sub}")
+            assert name in module.__all__, f"sch.{sub}.{name} is not public: {row}"
+            funcs.append(getattr(module, name))
+        if "plot.savefig(" in row:
+            funcs.append(CALLABLES["pl.Plot.savefig"])
+        # only the cells of our calls (the last columns); Seurat's cell comes first
+        ours = "|".join(row.split("|")[2:])
+        # a row naming no function (the general conventions) may use any public name
+        pool = funcs or CALLABLES.values()
+        params = {p for f in pool for p in _signature_names(f)}
+        for keyword in _KEYWORD.findall(ours):
+            assert keyword in params, f"{keyword}= is not a parameter in: {row}"
+            checked += 1
+    assert checked >= 40
