@@ -173,10 +173,11 @@ def parse_filter(text: str):
     >>> tree = sch.arrange.parse_filter("row any >= 1 AND col all < 5")
     >>> tree.kind, len(tree.parts)
     ('and', 2)
-    >>> sch.arrange.parse_filter("row any >= ")
-    Traceback (most recent call last):
-    ...
-    sc_heatmaps.arrange._filter.FilterSyntaxError: expected a number ...
+    >>> try:
+    ...     sch.arrange.parse_filter("row any >= ")
+    ... except sch.arrange.FilterSyntaxError as error:
+    ...     print(error.column)
+    12
     """
     if not isinstance(text, str):
         raise ValueError(
