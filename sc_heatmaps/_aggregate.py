@@ -34,6 +34,10 @@ class GroupStats:
         out = np.full(np.broadcast_shapes(totals.shape, n.shape), np.nan)
         return np.divide(totals, n, out=out, where=n > 0)
 
+    def columns(self, keep: np.ndarray) -> GroupStats:
+        """The statistics of the genes at positions ``keep`` only."""
+        return GroupStats(self.n, self.sums[:, keep], self.sum_sq[:, keep], self.n_pos[:, keep])
+
     @property
     def mean(self) -> np.ndarray:
         """Mean per group (NaN for a group without cells)."""
@@ -59,6 +63,44 @@ def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
     sums, sum_sq, n_pos = _chunk_moments(block, codes, n_groups, square_in_float64=True)
     n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
     return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+
+
+def _compiled_input(X) -> bool:
+    """Whether the compiled subset pass can read ``X`` in place: an in-memory CSR/CSC
+    matrix or a numpy array, holding integers, float32 or float64."""
+    if sparse.issparse(X):
+        if X.format not in ("csr", "csc"):
+            return False
+        values = X.data
+    elif isinstance(X, np.ndarray):
+        values = X
+    else:  # backed, dask, h5py
+        return False
+    return values.dtype.kind in "iu" or values.dtype in (np.float32, np.float64)
+
+
+def subset_group_stats(X, idx: np.ndarray, codes: np.ndarray, n_groups: int):
+    """Statistics of the columns ``idx`` of ``X`` per group in one compiled pass, without
+    building ``X[:, idx]``; and which of them hold NaN or inf in any cell (grouped or not).
+
+    Returns ``(GroupStats, nonfinite)``, or ``None`` where the pass does not apply
+    (backed and dask matrices, float16, unsorted CSC): the caller then reads
+    :func:`sc_heatmaps._sources.column_block` and calls :func:`group_stats`.
+    Values are summed and squared in float64, as :func:`group_stats` does.
+    """
+    if not _compiled_input(X):
+        return None
+    from ._numba_kernels import subset_moments
+
+    codes = np.asarray(codes, dtype=np.int64)
+    outside = np.where(codes < 0, n_groups, codes)  # one more row: read, then dropped
+    out = subset_moments(X, idx, outside, n_groups + 1)
+    if out is None:
+        return None
+    sums, sum_sq, n_pos = out[:3, :n_groups]
+    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
+    stats = GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+    return stats, out[3].any(axis=0)
 
 
 def group_medians(block, codes: np.ndarray, n_groups: int) -> np.ndarray:

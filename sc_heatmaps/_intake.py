@@ -54,7 +54,8 @@ def _check_structure(X, where: str) -> None:
         problem = f"{len(indices)} indices for {len(X.data)} stored values"
     elif len(indptr) > 1 and np.any(np.diff(indptr) < 0):
         problem = "indptr decreases"
-    elif len(indices) and (indices.min() < 0 or indices.max() >= n_minor):
+    # one pass, not min() and max(): seen unsigned, a negative index is a huge one
+    elif len(indices) and indices.view(f"u{indices.dtype.itemsize}").max() >= n_minor:
         bad = indices[(indices < 0) | (indices >= n_minor)][0]
         problem = f"a {what} index is {bad}, outside 0..{n_minor - 1}"
     if problem is not None:

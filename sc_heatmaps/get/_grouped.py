@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._aggregate import group_medians, group_stats
+from .._aggregate import GroupStats, group_medians, group_stats, subset_group_stats
 from .._genes import gene_names
 from .._groups import Grouping, make_grouping
 from .._sources import column_block, nan_genes, resolve_source
@@ -142,28 +142,48 @@ def grouped_expression(
     dropped = unknown + names.labels(dropped)
     genes = names.labels(genes)  # the values are read by position: label the rows now
     genes = [g for g in genes if g not in set(dropped)]
-    block = column_block(expr.X, idx) if len(idx) else None
-    bad = nan_genes(block, genes) if block is not None else []
-    if bad:
-        block, genes, dropped = _handle_nan(block, genes, dropped, bad, source, missing)
     if not genes:
         raise ScHeatmapsKeyError(f"None of the genes are usable in source={source!r}: {dropped}.")
-    return _summarise(block, genes, grouping, stat, scale, source, dropped)
+    stats, medians, bad = _gene_stats(expr.X, idx, genes, grouping, stat)
+    if bad:
+        keep, genes, dropped = _handle_nan(genes, dropped, bad, source, missing)
+        stats = stats.columns(keep)
+        medians = None if medians is None else medians[:, keep]
+    if not genes:
+        raise ScHeatmapsKeyError(f"None of the genes are usable in source={source!r}: {dropped}.")
+    return _summarise(stats, medians, genes, grouping, stat, scale, source, dropped)
 
 
-def _handle_nan(block, genes, dropped, bad, source, missing):
+def _gene_stats(X, idx: np.ndarray, genes: list[str], grouping: Grouping, stat: str):
+    """Group statistics of the selected columns, their medians (``stat="median"`` only),
+    and the genes holding NaN or inf.
+
+    Means and fractions come from one compiled pass over the stored values that reads
+    only the selected genes (no copy of ``X[:, idx]``); medians, backed and dask
+    matrices read the selected columns as a block.
+    """
+    codes, n_groups = grouping.codes, grouping.n_groups
+    fast = None if stat == "median" else subset_group_stats(X, idx, codes, n_groups)
+    if fast is not None:
+        stats, nonfinite = fast
+        return stats, None, [g for g, b in zip(genes, nonfinite, strict=True) if b]
+    block = column_block(X, idx)
+    medians = group_medians(block, codes, n_groups) if stat == "median" else None
+    return group_stats(block, codes, n_groups), medians, nan_genes(block, genes)
+
+
+def _handle_nan(genes, dropped, bad, source, missing):
     if missing == "raise":
         other = "" if source == "RNA" else "use source='RNA', or "
         raise ValueError(
             f"Genes {bad!r} hold NaN or inf values in source={source!r}; {other}pass "
             "missing='drop' to leave them out (they are then listed in the result)."
         )
-    keep = np.array([g not in set(bad) for g in genes])
-    return block[:, np.flatnonzero(keep)], [g for g in genes if g not in set(bad)], dropped + bad
+    keep = np.flatnonzero([g not in set(bad) for g in genes])
+    return keep, [g for g in genes if g not in set(bad)], dropped + bad
 
 
-def _summarise(block, genes, grouping: Grouping, stat, scale, source, dropped):
-    stats = group_stats(block, grouping.codes, grouping.n_groups)
+def _summarise(stats: GroupStats, medians, genes, grouping: Grouping, stat, scale, source, dropped):
     index = pd.Index(genes, name="gene")
 
     def frame(values: np.ndarray) -> pd.DataFrame:
@@ -174,7 +194,7 @@ def _summarise(block, genes, grouping: Grouping, stat, scale, source, dropped):
     elif stat == "fraction":
         values = stats.fraction
     else:
-        values = group_medians(block, grouping.codes, grouping.n_groups)
+        values = medians
     unscaled = frame(values)
     return GroupedExpression(
         matrix=scale_rows(unscaled, scale),
