@@ -25,6 +25,52 @@ KANG = "kang2018_muscat_example.h5ad"
 MARKER_COLUMNS = ["group", "rank", "gene", "score", "logfc", "pval_adj", "pct_in", "pct_out"]
 
 
+# ------------------------------------------------------------------ test tiers
+# The README's command runs the fast tier. The opt-in tier is every test marked
+# ``exhaustive`` (and the gallery's ``gallery_full`` cases): deselected unless
+# ``--run-exhaustive`` is given or SC_HEATMAPS_EXHAUSTIVE=1. .ci/run runs it on both stacks.
+# The tier also sets how many examples hypothesis draws per fuzz test (tests/test_fuzz.py
+# reads SC_HEATMAPS_FUZZ_EXAMPLES when imported; a value already set wins).
+OPT_IN_MARKERS = ("exhaustive", "gallery_full")
+FUZZ_EXAMPLES = {False: "10", True: "100"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run-exhaustive",
+        action="store_true",
+        default=False,
+        help="also run the opt-in tier (tests marked exhaustive or gallery_full) and fuzz "
+        f"with {FUZZ_EXAMPLES[True]} examples per test (env: SC_HEATMAPS_EXHAUSTIVE=1)",
+    )
+
+
+def run_exhaustive(config) -> bool:
+    """Whether this run includes the opt-in tier."""
+    env = os.environ.get("SC_HEATMAPS_EXHAUSTIVE", "").lower() in ("1", "true", "yes")
+    return bool(config.getoption("--run-exhaustive", default=False)) or env
+
+
+def pytest_configure(config):
+    os.environ.setdefault("SC_HEATMAPS_FUZZ_EXAMPLES", FUZZ_EXAMPLES[run_exhaustive(config)])
+
+
+def pytest_collection_modifyitems(config, items):
+    if run_exhaustive(config):
+        return
+    opt_in = [i for i in items if any(i.get_closest_marker(m) for m in OPT_IN_MARKERS)]
+    if opt_in:
+        config.hook.pytest_deselected(items=opt_in)
+        chosen = set(map(id, opt_in))
+        items[:] = [i for i in items if id(i) not in chosen]
+
+
+def pytest_report_header(config):
+    tier = "fast + exhaustive" if run_exhaustive(config) else "fast (--run-exhaustive: all)"
+    examples = os.environ["SC_HEATMAPS_FUZZ_EXAMPLES"]
+    return f"sc_heatmaps test tier: {tier}; fuzz examples per test: {examples}"
+
+
 def real_data_path(name: str) -> Path:
     """Path of a real dataset; a missing file fails under CI and skips elsewhere."""
     path = DATA_DIR / name
@@ -69,9 +115,9 @@ def kang_raw() -> ad.AnnData:
     return ad.read_h5ad(real_data_path(KANG))
 
 
-@pytest.fixture
-def kang(kang_raw) -> ad.AnnData:
-    """Kang data, log-normalised the scanpy way, counts in ``raw`` untouched."""
+@pytest.fixture(scope="session")
+def _kang_lognorm(kang_raw) -> ad.AnnData:
+    """Normalised once per session; tests get copies (``kang``)."""
     import scanpy as sc
 
     adata = kang_raw.copy()
@@ -81,10 +127,22 @@ def kang(kang_raw) -> ad.AnnData:
 
 
 @pytest.fixture
-def example() -> ad.AnnData:
+def kang(_kang_lognorm) -> ad.AnnData:
+    """Kang data, log-normalised the scanpy way, counts in ``raw`` untouched (a fresh copy)."""
+    return _kang_lognorm.copy()
+
+
+@pytest.fixture(scope="session")
+def _example_once() -> ad.AnnData:
     import sc_heatmaps as sch
 
     return sch.datasets.example()
+
+
+@pytest.fixture
+def example(_example_once) -> ad.AnnData:
+    """The bundled example (a fresh copy of the one read per session)."""
+    return _example_once.copy()
 
 
 def make_synthetic(seed: int = 0, n_per_group: int = 12, sparse_x: bool = True) -> ad.AnnData:
