@@ -134,40 +134,43 @@ def _njit(**options):
     return decorate
 
 
-@_njit(nogil=True)
-def _csr_group_moments(data, indices, indptr, codes, n_groups, n_genes, square_in_float64):
-    sums = np.zeros((n_groups, n_genes))
-    sum_sq = np.zeros((n_groups, n_genes))
-    n_pos = np.zeros((n_groups, n_genes))
-    for r in range(len(indptr) - 1):
-        g = codes[r]
-        if g < 0:
-            continue
-        for j in range(indptr[r], indptr[r + 1]):
-            c = indices[j]
-            v = data[j]
-            sums[g, c] += v
-            if square_in_float64:
+@_njit(nogil=True, parallel=True)
+def _csr_group_moments(data, indices, indptr, order, starts, n_genes, square_in_float64):
+    n_groups = len(starts) - 1
+    out = np.zeros((n_groups, n_genes, 3))
+    for g in numba.prange(n_groups):  # one group per thread: no shared writes
+        acc = out[g]  # a group's rows are read together: its sums stay in the cache
+        for k in range(starts[g], starts[g + 1]):
+            r = order[k]
+            for j in range(indptr[r], indptr[r + 1]):
+                c = indices[j]
+                v = data[j]
                 w = np.float64(v)
-                sum_sq[g, c] += w * w
-            else:
-                sum_sq[g, c] += v * v
-            if v > 0:
-                n_pos[g, c] += 1.0
-    return sums, sum_sq, n_pos
+                acc[c, 0] += w
+                if square_in_float64:
+                    acc[c, 1] += w * w
+                else:
+                    acc[c, 1] += v * v
+                acc[c, 2] += 1.0 if v > 0 else 0.0
+    return out
 
 
 def csr_group_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool):
-    """Per-group sums, sums of squares and counts above zero of a CSR chunk."""
-    return _csr_group_moments(
-        block.data,
-        block.indices,
-        block.indptr,
-        np.asarray(codes, dtype=np.int64),
-        n_groups,
-        block.shape[1],
-        square_in_float64,
+    """Per-group sums, sums of squares and counts above zero of a CSR chunk.
+
+    The rows are visited group by group (a stable sort of ``codes``; cells with code
+    -1 are skipped), so that each group's sums, squares and counts (interleaved, one
+    cache line per value) stay in the cache while its rows are read; groups run in
+    parallel. Returns three ``(n_groups, n_genes)`` float64 arrays."""
+    codes = np.asarray(codes, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    order = order[np.count_nonzero(codes < 0) :]
+    starts = np.zeros(n_groups + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(np.bincount(codes[codes >= 0], minlength=n_groups))
+    out = _csr_group_moments(
+        block.data, block.indices, block.indptr, order, starts, block.shape[1], square_in_float64
     )
+    return tuple(np.ascontiguousarray(out[:, :, i]) for i in range(3))
 
 
 @_njit(nogil=True, parallel=True)

@@ -142,3 +142,50 @@ def test_nan_in_a_cell_outside_the_groups_is_still_found(layout):
     rows = adata.obs["cluster"].to_numpy() == "c0"
     expected = np.asarray(X[rows][:, adata.var_names.get_indexer(ge.matrix.index)]).mean(axis=0)
     np.testing.assert_allclose(ge.unscaled["c0"], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "dense"])
+def test_one_pass_statistics_equal_numpy_with_empty_groups(layout):
+    adata = make_synthetic(seed=9)
+    dense = adata.X.toarray()
+    X = {"csr": sparse.csr_matrix, "csc": sparse.csc_matrix, "dense": np.asarray}[layout](dense)
+    codes = adata.obs["cluster"].cat.codes.to_numpy().astype(np.int64)
+    codes[codes == 1] = -1  # cells in no group; group 1 holds no cell
+    st = _aggregate.group_stats_all(X, codes, 5)
+    for g in range(5):
+        rows = dense[codes == g].astype(np.float64)
+        np.testing.assert_allclose(st.sums[g], rows.sum(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(st.sum_sq[g], (rows**2).sum(axis=0), rtol=1e-6)
+        np.testing.assert_array_equal(st.n_pos[g], (rows > 0).sum(axis=0))
+    assert st.n.tolist() == [int((codes == g).sum()) for g in range(5)]
+
+
+def _fractions(adata, table):
+    """pct_in and pct_out of each row of a marker table, from numpy."""
+    dense = adata.X.toarray() if sparse.issparse(adata.X) else np.asarray(adata.X)
+    labels = adata.obs["cluster"].astype(str).to_numpy()
+    pct_in, pct_out = [], []
+    for group, gene in zip(table["group"].astype(str), table["gene"], strict=True):
+        above = dense[:, adata.var_names.get_loc(gene)] > 0
+        pct_in.append(above[labels == group].mean())
+        pct_out.append(above[labels != group].mean())
+    return np.array(pct_in), np.array(pct_out)
+
+
+@pytest.mark.parametrize("method", ["t-test", "wilcoxon"])
+def test_marker_fractions_without_a_copy_of_the_columns(method, monkeypatch):
+    """The t-test's fractions come from its own pass, the Wilcoxon test's from the
+    compiled subset pass: neither copies the reported genes' columns out of X."""
+    adata = make_synthetic(seed=10)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the reported genes' columns were copied out of X")
+
+    monkeypatch.setattr("sc_heatmaps.tl._markers.column_block", refuse)
+    table = sch.tl.top_markers(adata, "cluster", n_genes=4, method=method, duplicates="keep")
+    pct_in, pct_out = _fractions(adata, table)
+    np.testing.assert_allclose(table["pct_in"], pct_in, rtol=1e-12)
+    np.testing.assert_allclose(table["pct_out"], pct_out, rtol=1e-12)
+    filtered = sch.tl.top_markers(adata, "cluster", n_genes=4, min_in_group_fraction=0.9)
+    assert (filtered["pct_in"] >= 0.9).all()
+    np.testing.assert_allclose(filtered["pct_in"], _fractions(adata, filtered)[0], rtol=1e-12)

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._aggregate import group_stats
+from .._aggregate import group_stats, subset_group_stats
 from .._intake import intake
 from .._sources import Expression, column_block, resolve_source
 from .._validate import (
@@ -185,12 +185,13 @@ def top_markers(
         "corr_method": corr_method,
         "tie_correct": _check_tie_correct(tie_correct, method),
     }
+    one_pass = {}  # the t-test's statistics of every gene, reused for the fractions
     select = partial(
         select_markers,
         n_genes=n_genes,
         duplicates=duplicates,
         filters=(min_logfc, max_pval_adj, min_in_group_fraction),
-        pct=partial(_pct, expr, cat, group_names),
+        pct=partial(_pct, expr, cat, group_names, one_pass),
         candidates=candidates,
     )
     log1p = checked_log1p(adata.uns)
@@ -204,7 +205,7 @@ def top_markers(
     table = None if result is None else select(rank(result))
     if table is None:
         check_free(adata.uns, key_added)
-        result = compute_ranking(expr, cat, request, log1p, current)
+        result = compute_ranking(expr, cat, request, log1p, current, one_pass)
         table = select(rank(result))
         if key_added is not None:
             store_result(adata.uns, key_added, result)
@@ -272,21 +273,34 @@ def _resolve_groups(cat: pd.Categorical, groups, groupby: str) -> list[str]:
     return present
 
 
-def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], genes: list[str]):
-    """Fractions of cells above 0 in each group and in the rest (all other cells)."""
+def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], one_pass, genes):
+    """Fractions of cells above 0 in each group and in the rest (all other cells).
+
+    Taken from the counts of the ranking's own pass when it left them in ``one_pass``
+    (the t-test), else read for these genes alone."""
     n = len(group_names)
     idx = expr.var_names.get_indexer(genes)
+    if "stats" in one_pass:
+        stats = one_pass["stats"].columns(idx)
+    else:
+        stats = _read_counts(expr, group_codes(cat, group_names), n + 1, idx)
+    total_pos, total_n = stats.n_pos.sum(axis=0), stats.n.sum()
+    pct_in = pd.DataFrame(stats.fraction[:n], index=group_names, columns=genes)
+    rest = (total_pos[None, :] - stats.n_pos[:n]) / (total_n - stats.n[:n])[:, None]
+    pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
+    return pct_in, pct_out
+
+
+def _read_counts(expr: Expression, codes: np.ndarray, n_groups: int, idx: np.ndarray):
+    """Group statistics of the columns ``idx``: one compiled pass over the stored values
+    where it applies, else the columns read as a block."""
+    fast = subset_group_stats(expr.X, idx, codes, n_groups)
+    if fast is not None:
+        return fast[0]
     # columns read in matrix order: the block's indices stay sorted, so the intake
     # need not search it for duplicates (half the time of Wilcoxon at 500k cells)
     order = np.argsort(idx, kind="stable")
-    stats = group_stats(column_block(expr.X, idx[order]), group_codes(cat, group_names), n + 1)
-    back = np.argsort(order)
-    n_pos = stats.n_pos[:, back]
-    total_pos, total_n = n_pos.sum(axis=0), stats.n.sum()
-    pct_in = pd.DataFrame(stats.fraction[:n][:, back], index=group_names, columns=genes)
-    rest = (total_pos[None, :] - n_pos[:n]) / (total_n - stats.n[:n])[:, None]
-    pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
-    return pct_in, pct_out
+    return group_stats(column_block(expr.X, idx[order]), codes, n_groups).columns(np.argsort(order))
 
 
 def _check_tie_correct(tie_correct: object, method) -> bool:

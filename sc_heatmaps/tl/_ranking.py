@@ -34,20 +34,27 @@ def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
 
 
 def compute_ranking(
-    expr: Expression, cat: pd.Categorical, request: Mapping, log1p, fingerprint=None
+    expr: Expression,
+    cat: pd.Categorical,
+    request: Mapping,
+    log1p,
+    fingerprint=None,
+    one_pass: dict | None = None,
 ) -> dict:
     """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
 
     The user's AnnData is never touched. All genes are ranked, so that the
     duplicate policies can refill groups from further down. The t-tests are
-    computed from one-pass statistics (same results as scanpy, see ``_ttest``).
+    computed from one-pass statistics (same results as scanpy, see ``_ttest``); their
+    :class:`~sc_heatmaps._aggregate.GroupStats` go to ``one_pass["stats"]`` when a
+    dict is given (the fractions above zero of the reported genes come from them).
     """
     if request["method"] != "logreg":
         warn_if_counts(expr)
     if request["method"] in ("t-test", "t-test_overestim_var"):
         # ttest_ranking checks NaN and inf from its own sums
         codes = group_codes(cat, list(request["groups"]))
-        result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p)
+        result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p, one_pass)
     elif request["method"] == "wilcoxon":
         codes = group_codes(cat, list(request["groups"]))
         result = wilcoxon_ranking(expr, codes, list(request["groups"]), request, log1p)

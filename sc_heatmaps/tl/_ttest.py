@@ -79,15 +79,23 @@ def _expm1(log1p: Mapping | None):
 
 
 def ttest_ranking(
-    expr: Expression, codes: np.ndarray, group_names: list[str], request: Mapping, log1p
+    expr: Expression,
+    codes: np.ndarray,
+    group_names: list[str],
+    request: Mapping,
+    log1p,
+    one_pass: dict | None = None,
 ) -> dict:
     """A full ``rank_genes_groups``-style result for every group in ``group_names``.
 
     ``codes`` gives each cell's group position, ``len(group_names)`` for the
-    other cells (they count in every group's rest).
+    other cells (they count in every group's rest). The statistics of the one pass
+    (with the counts above zero) are left in ``one_pass["stats"]`` when a dict is given.
     """
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
+    if one_pass is not None:
+        one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     total_s, total_q, total_n = st.sums.sum(0), st.sum_sq.sum(0), st.n.sum()
