@@ -37,6 +37,19 @@ def create_app(state: AppState):
     return App(build_ui(state), make_server(state))
 
 
+def _quiet_favicon(app):
+    """``app``, answering the browser's /favicon.ico with 204 No Content (not a 404)."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/favicon.ico":
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` now (asked from the system)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -79,4 +92,5 @@ def serve(
     print(
         f"sc-heatmaps app: serving {len(state.inputs)} file(s) at http://{shown}:{port}", flush=True
     )
-    uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+    app = _quiet_favicon(create_app(state))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

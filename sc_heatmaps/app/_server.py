@@ -211,8 +211,8 @@ def _export_choice(prefix: str) -> tuple[str, float]:
     from shiny.session import get_current_session
 
     inp = get_current_session().input
-    dpi = inp[f"{prefix}_dpi"]()
-    return inp[f"{prefix}_format"](), float(dpi) if dpi else 300.0
+    dpi = float(inp[f"{prefix}_dpi"]() or 300)
+    return inp[f"{prefix}_format"](), int(dpi) if dpi == int(dpi) else dpi  # as the code shows
 
 
 def _downloads(prefix: str, result, state, output) -> None:
