@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.exhaustive
 
 
 def test_benchmark_script_runs_at_a_tiny_size():

@@ -26,6 +26,7 @@ def run(*args, cwd=None):
     )
 
 
+@pytest.mark.exhaustive
 def test_demo_writes_every_format_with_sidecars(tmp_path):
     result = run("demo", "--out", tmp_path / "demo", "--dpi", "60")
     assert result.returncode == 0, result.stderr
@@ -58,6 +59,7 @@ def test_every_subcommand_has_help_with_an_example(command):
     assert "example:" in result.stdout and f"sc-heatmaps {command}" in result.stdout
 
 
+@pytest.mark.exhaustive
 def test_kang_subcommands(tmp_path):
     kang = real_data_path(KANG)
     r = run("markers", "-i", kang, "--groupby", "cluster_id", "-n", "5", "-o", tmp_path / "m.tsv")
@@ -146,6 +148,7 @@ def test_kang_subcommands(tmp_path):
     assert (tmp_path / "inter.html").read_text().startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.exhaustive
 def test_amiga_style_flags(tmp_path):
     genes = tmp_path / "genes.txt"
     genes.write_text("# a gene list\nCD3E\nMS4A1\n\nISG15\n")
@@ -201,6 +204,7 @@ def test_default_output_is_a_timestamp(tmp_path):
     )
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -231,6 +235,7 @@ def test_usage_errors_exit_2(args, message):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -267,6 +272,7 @@ def _readme_cli_examples() -> list[str]:
     return [line for line in block.splitlines() if line.startswith("sc-heatmaps ")]
 
 
+@pytest.mark.exhaustive
 def test_readme_cli_examples_run(tmp_path):
     examples = _readme_cli_examples()
     commands = {shlex.split(e)[1] for e in examples}

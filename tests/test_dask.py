@@ -31,6 +31,7 @@ def test_dask_markers_and_grouped_expression_equal_in_memory(sparse_chunks):
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 def test_out_of_core_on_a_local_cluster_with_small_workers():
     distributed = pytest.importorskip("distributed")
     # 800 MB of float32 made lazily on the workers; each worker may use 300 MB in all, less

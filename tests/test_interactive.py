@@ -115,6 +115,7 @@ def _hover_cell(page, r: int, c: int) -> str:
     return page.eval_on_selector(".hoverlayer .hovertext", "e => e.textContent")
 
 
+@pytest.mark.exhaustive
 def test_in_chromium(plot, page_for, tmp_path):
     path = sch.pl.interactive_heatmap(plot, tmp_path / "heat.html").path
     page = page_for(path)
@@ -185,6 +186,7 @@ def test_in_chromium(plot, page_for, tmp_path):
     assert page.errors == [] and page.dialogs == []
 
 
+@pytest.mark.exhaustive
 def test_correlation_plot_in_chromium(example, page_for, tmp_path):
     corr = sch.pl.correlation_heatmap(
         example, genes=["ISG15", "IFI6", "MX1", "CD3E", "LYZ"], groupby="dataset"
@@ -197,6 +199,7 @@ def test_correlation_plot_in_chromium(example, page_for, tmp_path):
     assert f"{corr.data.iloc[0, 1]:.3f}" in text
 
 
+@pytest.mark.exhaustive
 def test_tsv_helper_matches_python(plot, page_for, tmp_path):
     page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "h.html").path)
     table = pd.read_csv(io.StringIO(page.evaluate("window.schTsv()")), sep="\t", index_col=0)

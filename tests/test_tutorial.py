@@ -14,6 +14,7 @@ TUTORIALS = sorted((ROOT / "tutorials").glob("*.ipynb"))
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.name)
 def test_tutorial_executes(path: Path, tmp_path, monkeypatch):
     data = real_data_path(KANG).parent
