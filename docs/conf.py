@@ -61,6 +61,9 @@ nb_merge_streams = True
 # ---- Layout ----
 html_theme = "furo"
 html_title = f"sc_heatmaps {release}"
+# Classes: every member, the plots' savefig and sidecar_table included (inherited from
+# Plot), without the members of str and the built-in exceptions.
+templates_path = ["_templates"]
 exclude_patterns = ["_build", "gallery/make_gallery.py", "**.ipynb_checkpoints"]
 suppress_warnings = ["myst.header"]
 
