@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .._limits import check_canvas
-from .._text import clean_figure_text
 from .._validate import check_positive, format_choices
 from ._atomic import write_all_or_nothing
+from ._raster import rasterised_once
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is written, not by write_table
+    from matplotlib.figure import Figure
 
 FORMATS = {
     ".png": "png",
@@ -90,14 +93,18 @@ _PIL_OPTIONS = {"tiff": {"compression": "tiff_lzw"}, "jpeg": {"quality": 95}}
 # so the same figure gives the same bytes.
 _VECTOR_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "sch"}
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+_MIXED_MODE = ("pdf", "svg")  # vector formats whose rasterised parts are drawn in one pass
 
 
 def _figure_writer(figure: Figure, fmt: str, dpi: float):
+    import matplotlib as mpl
+
     def write(temp: Path) -> None:
         options = {"pil_kwargs": _PIL_OPTIONS[fmt]} if fmt in _PIL_OPTIONS else {}
         if fmt in _METADATA:
             options["metadata"] = _METADATA[fmt]
-        with mpl.rc_context(_VECTOR_RC):
+        once = rasterised_once(figure, dpi) if fmt in _MIXED_MODE else contextlib.nullcontext()
+        with mpl.rc_context(_VECTOR_RC), once:
             figure.savefig(temp, format=fmt, dpi=dpi, facecolor="white", **options)
 
     return write
@@ -157,6 +164,10 @@ def savefig(
     >>> [p.suffix for p in out]
     ['.png', '.tsv', '.json']
     """
+    from matplotlib.figure import Figure
+
+    from .._text import clean_figure_text
+
     check_positive("dpi", dpi)
     path, fmt = check_target(path)
     figure = plot_or_figure if isinstance(plot_or_figure, Figure) else plot_or_figure.figure

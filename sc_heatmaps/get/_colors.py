@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from matplotlib.colors import is_color_like, to_hex
 
 from .._palette import PALETTE
 from .._validate import categorical_obs
@@ -38,6 +37,7 @@ def _overflow_colors(start: int, stop: int) -> list[str]:
     tones, and a position's colour does not depend on how many categories there are.
     """
     import matplotlib as mpl
+    from matplotlib.colors import to_hex
 
     if stop <= start:
         return []
@@ -77,6 +77,8 @@ def default_palette(n: int, role=None) -> list[str]:
 
 def _stored_colors(adata, key: str, n: int) -> list[str] | None:
     """``uns[f"{key}_colors"]`` as hex when it holds a valid colour for each of ``n``."""
+    from matplotlib.colors import is_color_like, to_hex
+
     stored = adata.uns.get(f"{key}_colors")
     if stored is None or isinstance(stored, str | bytes | Mapping):
         return None

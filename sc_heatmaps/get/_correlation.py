@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from .._genes import gene_names
 from .._groups import cluster_mask, make_grouping
@@ -176,6 +176,8 @@ def correlation_matrix(values: np.ndarray, method: str) -> np.ndarray:
     if values.shape[1] == 0:  # numpy < 2 gives a 1 x 1 NaN for one row and no columns
         return np.empty((0, 0))
     if method == "spearman":
+        from scipy import stats
+
         values = stats.rankdata(values, axis=0)
     return np.atleast_2d(np.corrcoef(values, rowvar=False))
 

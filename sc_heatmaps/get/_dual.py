@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from .._genes import gene_names
 from .._groups import cluster_mask, labelled_cells
@@ -67,6 +67,8 @@ class DualExpression:
 def _correlation(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return np.nan, np.nan
+    from scipy import stats
+
     test = stats.pearsonr if method == "pearson" else stats.spearmanr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.ConstantInputWarning)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
@@ -163,4 +162,6 @@ def combine_pvalues(pvals: np.ndarray, combine: str) -> np.ndarray:
         return np.max(pvals, axis=0) ** k
     with np.errstate(divide="ignore"):
         statistic = -2.0 * np.sum(np.log(pvals), axis=0)
+    from scipy import stats
+
     return stats.chi2.sf(statistic, 2 * k)

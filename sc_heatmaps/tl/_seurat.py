@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from .._aggregate import group_stats, group_stats_all
 from .._sources import Expression, column_block
@@ -136,6 +136,8 @@ def wilcoxon_pvalues(
     shift = np.asarray(z, dtype=np.float64) * (sigma if tie_corrected else plain)
     with np.errstate(divide="ignore", invalid="ignore"):
         corrected = (np.abs(shift) - 0.5) / sigma
+    from scipy import stats
+
     return np.minimum(2.0 * stats.norm.sf(corrected), 1.0)
 
 

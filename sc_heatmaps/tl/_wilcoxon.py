@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 import numba
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from .._aggregate import group_stats_all
 from .._intake import intake_block, is_dask
@@ -387,6 +387,8 @@ def wilcoxon_ranking(
 ) -> dict:
     """A full ``rank_genes_groups``-style Wilcoxon result for every group in
     ``group_names`` (``codes`` as in :func:`wilcoxon_scores`)."""
+    from scipy import stats
+
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
     bad = ~np.isfinite(st.sums).all(axis=0)
