@@ -174,8 +174,9 @@ def _fractions(adata, table):
 
 @pytest.mark.parametrize("method", ["t-test", "wilcoxon"])
 def test_marker_fractions_without_a_copy_of_the_columns(method, monkeypatch):
-    """The t-test's fractions come from its own pass, the Wilcoxon test's from the
-    compiled subset pass: neither copies the reported genes' columns out of X."""
+    """The fractions come from the test's own pass, or (for a stored ranking that is
+    reused) from the compiled subset pass: the reported genes' columns are never
+    copied out of X."""
     adata = make_synthetic(seed=10)
 
     def refuse(*args, **kwargs):
@@ -186,6 +187,11 @@ def test_marker_fractions_without_a_copy_of_the_columns(method, monkeypatch):
     pct_in, pct_out = _fractions(adata, table)
     np.testing.assert_allclose(table["pct_in"], pct_in, rtol=1e-12)
     np.testing.assert_allclose(table["pct_out"], pct_out, rtol=1e-12)
+    sch.tl.top_markers(adata, "cluster", method=method, key_added="stored")
+    reused = sch.tl.top_markers(adata, "cluster", n_genes=4, method=method, key="stored")
+    pct_in, pct_out = _fractions(adata, reused)
+    np.testing.assert_allclose(reused["pct_in"], pct_in, rtol=1e-12)
+    np.testing.assert_allclose(reused["pct_out"], pct_out, rtol=1e-12)
     filtered = sch.tl.top_markers(adata, "cluster", n_genes=4, min_in_group_fraction=0.9)
     assert (filtered["pct_in"] >= 0.9).all()
     np.testing.assert_allclose(filtered["pct_in"], _fractions(adata, filtered)[0], rtol=1e-12)

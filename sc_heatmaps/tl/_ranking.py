@@ -45,9 +45,10 @@ def compute_ranking(
 
     The user's AnnData is never touched. All genes are ranked, so that the
     duplicate policies can refill groups from further down. The t-tests are
-    computed from one-pass statistics (same results as scanpy, see ``_ttest``); their
-    :class:`~sc_heatmaps._aggregate.GroupStats` go to ``one_pass["stats"]`` when a
-    dict is given (the fractions above zero of the reported genes come from them).
+    computed from one-pass statistics (same results as scanpy, see ``_ttest``); the
+    :class:`~sc_heatmaps._aggregate.GroupStats` of the t-tests' and Wilcoxon's pass go
+    to ``one_pass["stats"]`` when a dict is given (the fractions above zero of the
+    reported genes come from them).
     """
     if request["method"] != "logreg":
         warn_if_counts(expr)
@@ -57,7 +58,8 @@ def compute_ranking(
         result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p, one_pass)
     elif request["method"] == "wilcoxon":
         codes = group_codes(cat, list(request["groups"]))
-        result = wilcoxon_ranking(expr, codes, list(request["groups"]), request, log1p)
+        groups = list(request["groups"])
+        result = wilcoxon_ranking(expr, codes, groups, request, log1p, one_pass)
     else:
         result = _scanpy_ranking(expr, cat, request, log1p)
     if fingerprint is not None:

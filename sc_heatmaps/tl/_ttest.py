@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from .._aggregate import group_stats_all
@@ -120,10 +119,28 @@ def ttest_ranking(
         fields["pvals"][group] = pvals[order]
         fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
         fields["logfoldchanges"][group] = logfc[order]
-    result = {
-        k: pd.DataFrame(v).to_records(index=False, column_dtypes=_DTYPES[k])
-        for k, v in fields.items()
-    }
+    return ranking_result(fields, expr, request, group_names, "sc_heatmaps one-pass t-test")
+
+
+def _records(columns: Mapping[str, np.ndarray], dtype: str) -> np.recarray:
+    """One field of a ranking: a record array with a column per group (as pandas'
+    ``to_records(index=False)`` builds it, without the frame)."""
+    names = [str(g) for g in columns]
+    layout = np.dtype({"names": names, "formats": [dtype] * len(names)})
+    return np.rec.fromarrays([np.asarray(v, dtype=dtype) for v in columns.values()], dtype=layout)
+
+
+def ranking_result(
+    fields: Mapping[str, Mapping[str, np.ndarray]],
+    expr: Expression,
+    request: Mapping,
+    group_names: list[str],
+    engine: str,
+    **params,
+) -> dict:
+    """A ranking in the layout of ``rank_genes_groups``: a record array per field (a
+    column per group, in scanpy's dtypes) and the ``params``, with ``params`` added."""
+    result = {name: _records(columns, _DTYPES[name]) for name, columns in fields.items()}
     result["params"] = {
         "groupby": request["groupby"],
         "reference": "rest",
@@ -131,8 +148,9 @@ def ttest_ranking(
         "use_raw": expr.scanpy_kwargs["use_raw"],
         "layer": expr.scanpy_kwargs["layer"],
         "corr_method": request["corr_method"],
+        **params,
         "source": request["source"],
         "groups": list(group_names),
-        "engine": "sc_heatmaps one-pass t-test",
+        "engine": engine,
     }
     return result

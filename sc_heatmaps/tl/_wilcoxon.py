@@ -23,7 +23,6 @@ from collections.abc import Iterator, Mapping
 
 import numba
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from .._aggregate import group_stats_all
@@ -31,7 +30,7 @@ from .._intake import intake_block, is_dask
 from .._numba_kernels import _njit
 from .._sources import Expression
 from ._checks import refuse_nonfinite
-from ._ttest import _DTYPES, _adjust, _expm1, _top_order
+from ._ttest import _DTYPES, _adjust, _expm1, _top_order, ranking_result
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
 BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
@@ -383,14 +382,22 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
 
 
 def wilcoxon_ranking(
-    expr: Expression, codes: np.ndarray, group_names: list[str], request: Mapping, log1p
+    expr: Expression,
+    codes: np.ndarray,
+    group_names: list[str],
+    request: Mapping,
+    log1p,
+    one_pass: dict | None = None,
 ) -> dict:
     """A full ``rank_genes_groups``-style Wilcoxon result for every group in
-    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`)."""
+    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`); the group statistics
+    go to ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
     from scipy import stats
 
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
+    if one_pass is not None:
+        one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     tie_correct = bool(request.get("tie_correct", False))
@@ -410,20 +417,11 @@ def wilcoxon_ranking(
         fields["pvals"][group] = pvals[order]
         fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
         fields["logfoldchanges"][group] = logfc[order]
-    result = {
-        k: pd.DataFrame(v).to_records(index=False, column_dtypes=_DTYPES[k])
-        for k, v in fields.items()
-    }
-    result["params"] = {
-        "groupby": request["groupby"],
-        "reference": "rest",
-        "method": "wilcoxon",
-        "use_raw": expr.scanpy_kwargs["use_raw"],
-        "layer": expr.scanpy_kwargs["layer"],
-        "corr_method": request["corr_method"],
-        "tie_correct": tie_correct,
-        "source": request["source"],
-        "groups": list(group_names),
-        "engine": "sc_heatmaps compiled Wilcoxon",
-    }
-    return result
+    return ranking_result(
+        fields,
+        expr,
+        {**request, "method": "wilcoxon"},
+        group_names,
+        "sc_heatmaps compiled Wilcoxon",
+        tie_correct=tie_correct,
+    )
