@@ -33,3 +33,24 @@ def test_benchmark_script_runs_at_a_tiny_size():
     lines = result.stdout.strip().splitlines()
     assert lines[0].split()[:3] == ["cells", "operation", "ours"]
     assert [line.split()[1] for line in lines[1:]] == ["grouped_expression_200", "markers_ttest"]
+
+
+def test_startup_export_benchmark_runs_at_a_tiny_size():
+    script = ROOT / "benchmarks" / "startup_export.py"
+    argv = ["--repeats", "1", "--commands", "markers", "--figures", "demo", "--dpi", "50"]
+    result = subprocess.run(
+        [sys.executable, str(script), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:5]] == [
+        "command",
+        "import",
+        "import",
+        "markers",
+        "figure",
+    ]
+    assert [line.split()[2] for line in lines[5:]] == ["png", "pdf", "svg"]
