@@ -134,6 +134,7 @@ def test_default_figure_fits_the_page_with_6pt_text(n_rows, n_clusters):
     assert board.notes == []
 
 
+@pytest.mark.exhaustive
 def test_past_100_rows_the_figure_grows_and_says_so_unless_figsize_is_given():
     board, fig, _ = draw(make_spec(n_rows=140, n_clusters=4))
     assert fig.get_size_inches()[1] > PAGE_H
@@ -202,6 +203,7 @@ def _entry_lefts(fig, names) -> set:
     return {round(t.get_window_extent(renderer).x0) for t in texts}
 
 
+@pytest.mark.exhaustive
 def test_long_legends_take_several_columns_and_fit_the_page():
     names = [f"cluster {j:02d}" for j in range(40)]
     spec = make_spec(n_rows=6, n_datasets=1, names=names, col_split=None)
@@ -214,6 +216,7 @@ def test_long_legends_take_several_columns_and_fit_the_page():
     check_text_rules(fig)
 
 
+@pytest.mark.exhaustive
 def test_legends_of_60_character_names_run_down_the_page_not_off_its_side():
     names = [f"cluster {j:02d} with a long name".ljust(59, ".") + "!" for j in range(20)]
     assert all(len(n) == 60 for n in names)
