@@ -29,7 +29,8 @@ PAYLOAD = "<img src=x onerror=alert(1)>"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 WAIT = 120_000  # ms; the first figure imports scanpy and compiles kernels
 
-pytestmark = pytest.mark.slow
+# the browser: opt-in tier (README, Development)
+pytestmark = [pytest.mark.slow, pytest.mark.exhaustive]
 
 
 def _sha256(path: Path) -> str:
