@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import marsilea as ma
-import marsilea.plotter as mp
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -19,6 +18,9 @@ from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
 from . import _board_legends as lg
 from ._cmaps import resolve_cmap
+
+if TYPE_CHECKING:  # marsilea (and seaborn, scipy.stats) load when a board is drawn
+    import marsilea as ma
 
 # The default figure is designed at print size: it fits a 180 x 240 mm page (PAGE,
 # inches) up to MAX_PRINT_ROWS rows, with every text at least 6 pt. Cells take the
@@ -238,6 +240,8 @@ class HeatmapBoard:
         )
 
     def _build(self, width: float, height: float) -> ma.Heatmap:
+        import marsilea as ma
+
         s = self.spec
         self._size = (width, height)
         h = ma.Heatmap(
@@ -271,6 +275,8 @@ class HeatmapBoard:
         return (7 if row >= LARGE_CELL else 6), (7 if col >= LARGE_CELL else 6)
 
     def _add_rows(self, h: ma.Heatmap) -> None:
+        import marsilea.plotter as mp
+
         s = self.spec
         if s.row_blocks is not None:
             order = _block_order(s.row_blocks)
@@ -297,6 +303,8 @@ class HeatmapBoard:
             )
 
     def _add_cols(self, h: ma.Heatmap) -> None:
+        import marsilea.plotter as mp
+
         s = self.spec
         if s.col_split is not None:
             split = [str(v) for v in s.col_meta[s.col_split]]
@@ -334,6 +342,8 @@ class HeatmapBoard:
 
     def _add_block_texts(self, h: ma.Heatmap, width: float) -> None:
         """A title over each column block and a note under it, each fitted to its block."""
+        import marsilea.plotter as mp
+
         s = self.spec
         if s.col_split is None or not (s.col_split_titles or s.col_split_notes):
             return
@@ -358,6 +368,8 @@ class HeatmapBoard:
             h.add_bottom(mp.Chunk(notes, props=props, padding=2), pad=0.05, name="col_notes")
 
     def _add_labels(self, h: ma.Heatmap) -> None:
+        import marsilea.plotter as mp
+
         s = self.spec
         row_size, col_size = self._tick_sizes()
         if self.show_rows:
