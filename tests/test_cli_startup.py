@@ -79,3 +79,10 @@ def test_heatmap_imports_neither_scanpy_nor_plotly(tmp_path):
     assert (tmp_path / "h.png").stat().st_size > 0
     assert "matplotlib" in loaded
     assert loaded & {"scanpy", "sklearn", "plotly"} == set()
+
+
+def test_dual_imports_neither_the_heatmap_board_nor_scanpy(tmp_path):
+    argv = ["dual", "-i", str(EXAMPLE), "--genes", "ISG15,IFI6", "--color", "dataset"]
+    loaded = _loaded([*argv, "-o", str(tmp_path / "d.png")], tmp_path)
+    assert (tmp_path / "d.png").stat().st_size > 0
+    assert loaded & {"scanpy", "sklearn", "plotly", "marsilea", "seaborn"} == set()
