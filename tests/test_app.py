@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sc_heatmaps as sch
@@ -164,16 +165,19 @@ def _size(page, prefix: str) -> tuple[int, int]:
     )
 
 
-def _pick(page, select_id: str, text: str, value: str | None = None) -> None:
+def _options(page, select_id: str):
+    """The options of a selectize input's own dropdown."""
+    control = page.locator(f"#{select_id}-selectized").locator(
+        "xpath=ancestor::div[contains(@class,'selectize-control')]"
+    )
+    return control.locator(".option")
+
+
+def _pick(page, select_id: str, text: str, value=None) -> None:
     """Type into a selectize input and choose the option ``value`` (default ``text``)."""
     page.click(f"#{select_id}-selectized")
     page.fill(f"#{select_id}-selectized", text)
-    option = (
-        page.locator(f"#{select_id}-selectized")
-        .locator("xpath=ancestor::div[contains(@class,'selectize-control')]")
-        .locator(".option", has_text=value or text)
-    )
-    option.first.click()
+    _options(page, select_id).filter(has_text=value or text).first.click()
     page.keyboard.press("Escape")
 
 
@@ -199,6 +203,7 @@ def _download(page, button: str) -> bytes:
 
 def _run_snippet(code: str, tmp_path: Path):
     """Execute the page's snippet in ``tmp_path``; return its ``plot``."""
+    import marsilea  # noqa: F401 (as the app: importing it changes legend rcParams, see app)
     import matplotlib.pyplot as plt
 
     namespace: dict = {}
@@ -305,4 +310,74 @@ def test_heatmap_tab(page, tmp_path):
     params = __import__("json").loads(_download(page, "heatmap_params"))
     assert params["function"] == "sc_heatmaps.pl.grouped_heatmap"
     assert params["options"]["cmap"] == "red_black_green" and params["dpi"] == 200
+    _no_errors(page)
+
+
+# ---- the dual-expression tab ----
+
+
+def _shown_table(page) -> pd.DataFrame:
+    header = page.eval_on_selector_all(
+        "#dual_stats table thead tr:first-child th", "hs => hs.map(h => h.innerText.trim())"
+    )
+    rows = page.eval_on_selector_all(
+        "#dual_stats table tbody tr", "rs => rs.map(r => Array.from(r.cells, c => c.innerText))"
+    )
+    return pd.DataFrame(rows, columns=header)
+
+
+def _dual_controls(page) -> list[str]:
+    """Set every dual-expression control once; return the clusters chosen."""
+    _changed(page, "dual", lambda: _pick(page, "gene_y", "MS4A1"))
+    _changed(page, "dual", lambda: _pick(page, "gene_x", "CD3D"))
+    _changed(page, "dual", lambda: page.check("input[name='color_by'][value='cluster']"))
+    page.click("#dual_clusters-selectized")
+    page.fill("#dual_clusters-selectized", "onerror")
+    option = _options(page, "dual_clusters").filter(has_text="onerror").first
+    assert option.inner_text() == PAYLOAD  # a label from the file is shown as text
+    _changed(page, "dual", option.click)
+    page.keyboard.press("Escape")
+    _changed(page, "dual", lambda: _pick(page, "dual_clusters", "B", re.compile("^B$")))
+    w0, _ = _size(page, "dual")
+    w1, _ = _changed(page, "dual", lambda: page.check("#split"))
+    assert w1 > w0  # one panel per dataset
+    _changed(page, "dual", lambda: page.select_option("#method", "spearman"))
+    _changed(page, "dual", lambda: page.select_option("#dual_source", "integrated"))
+    _changed(page, "dual", lambda: _fill(page, "max_points", "50"))
+    return ["B", PAYLOAD]
+
+
+def test_dual_tab(page, data_file, tmp_path):
+    import anndata as ad
+
+    page.click("a[data-value='dual']")
+    page.wait_for_selector("#dual_image img", timeout=WAIT)
+    clusters = _dual_controls(page)
+    expected = sch.get.dual_expression(
+        ad.read_h5ad(data_file),
+        "CD3D",
+        "MS4A1",
+        color="cluster",
+        clusters=clusters,
+        cluster_key="cluster",
+        split_by="dataset",
+        method="spearman",
+        source="integrated",
+    ).stats
+    shown = _shown_table(page)
+    assert list(shown.columns) == [str(c) for c in expected.columns]
+    assert PAYLOAD in set(shown["group"])  # as text, in the statistics table
+    shown = shown.sort_values(["split", "group"]).reset_index(drop=True)
+    expected = expected.sort_values(["split", "group"]).reset_index(drop=True)
+    for column in expected.columns:
+        if pd.api.types.is_bool_dtype(expected[column]):
+            assert list(shown[column]) == [str(v).lower() for v in expected[column]], column
+        elif pd.api.types.is_numeric_dtype(expected[column]):
+            values = shown[column].astype(float).to_numpy()
+            np.testing.assert_allclose(values, expected[column], rtol=1e-3, err_msg=column)
+        else:
+            assert list(shown[column]) == list(expected[column].astype(str)), column
+    plot = _export_matches_savefig(page, "dual", "jpeg", 120, tmp_path)
+    assert plot.params["max_points"] == 50
+    assert "sc-heatmaps dual -i " in page.inner_text("#dual_cli")
     _no_errors(page)

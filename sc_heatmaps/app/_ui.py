@@ -118,7 +118,7 @@ def build_ui(state):
     dual = ui.layout_sidebar(
         _dual_controls(ui, state),
         ui.layout_columns(
-            _figure(ui, "dual"), ui.output_data_frame("dual_stats"), col_widths=(7, 5)
+            _figure(ui, "dual"), ui.output_data_frame("dual_stats"), col_widths=(5, 7)
         ),
         _code(ui, "dual"),
     )
@@ -126,7 +126,8 @@ def build_ui(state):
         ui.tags.head(ui.tags.link(rel="icon", href="data:,")),
         ui.tags.style(
             ".sch-figure img{max-width:100%;height:auto}"
-            " pre.shiny-text-output{white-space:pre-wrap;word-break:break-all}"
+            " pre.shiny-text-output{white-space:pre-wrap;overflow-wrap:anywhere}"
+            " #dual_stats{font-size:0.8em}"
         ),
         ui.h3("Heatmaps & dual expression"),
         ui.p(f"Data: {names}"),
