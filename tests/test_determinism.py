@@ -30,6 +30,7 @@ def _run(out: Path, hash_seed: str) -> None:
     )
 
 
+@pytest.mark.exhaustive
 def test_two_processes_write_identical_sidecars_and_data(tmp_path):
     _run(tmp_path / "a", "1")
     _run(tmp_path / "b", "2")
