@@ -25,11 +25,8 @@ def _keys(ui, state):
 def _export(ui, prefix: str):
     return ui.card(
         ui.card_header("Export"),
-        ui.layout_columns(
-            ui.input_select(f"{prefix}_format", "Format", list(EXPORT_FORMATS)),
-            ui.input_numeric(f"{prefix}_dpi", "DPI", 300, min=10, max=2400),
-            col_widths=(6, 6),
-        ),
+        ui.input_select(f"{prefix}_format", "Format", list(EXPORT_FORMATS)),
+        ui.input_numeric(f"{prefix}_dpi", "DPI", 300, min=10, max=2400),
         ui.download_button(f"{prefix}_download", "Download figure (zip)"),
         ui.download_button(f"{prefix}_params", "Save parameters"),
     )
@@ -118,7 +115,7 @@ def build_ui(state):
     dual = ui.layout_sidebar(
         _dual_controls(ui, state),
         ui.layout_columns(
-            _figure(ui, "dual"), ui.output_data_frame("dual_stats"), col_widths=(5, 7)
+            _figure(ui, "dual"), ui.output_data_frame("dual_stats"), col_widths=(6, 6)
         ),
         _code(ui, "dual"),
     )
@@ -127,7 +124,7 @@ def build_ui(state):
         ui.tags.style(
             ".sch-figure img{max-width:100%;height:auto}"
             " pre.shiny-text-output{white-space:pre-wrap;overflow-wrap:anywhere}"
-            " #dual_stats{font-size:0.8em}"
+            " #dual_stats{font-size:0.75em}"
         ),
         ui.h3("Heatmaps & dual expression"),
         ui.p(f"Data: {names}"),
