@@ -31,7 +31,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 WAIT = 120_000  # ms; the first figure imports scanpy and compiles kernels
 
 # the browser: opt-in tier (README, Development)
-pytestmark = [pytest.mark.slow, pytest.mark.exhaustive]
 
 
 def _sha256(path: Path) -> str:
@@ -295,6 +294,8 @@ def _export_matches_savefig(page, prefix: str, fmt: str, dpi: int, tmp_path: Pat
     return plot
 
 
+@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_heatmap_tab(page, tmp_path):
     page.click("a[data-value='heatmap']")
     _heatmap_markers(page)
@@ -347,6 +348,8 @@ def _dual_controls(page) -> list[str]:
     return ["B", PAYLOAD]
 
 
+@pytest.mark.slow
+@pytest.mark.exhaustive
 def test_dual_tab(page, data_file, tmp_path):
     import anndata as ad
 
@@ -381,3 +384,73 @@ def test_dual_tab(page, data_file, tmp_path):
     assert plot.params["max_points"] == 50
     assert "sc-heatmaps dual -i " in page.inner_text("#dual_cli")
     _no_errors(page)
+
+
+# ---- without a browser (fast tier) ----
+
+
+class _Inputs:
+    """Stand-in for Shiny's inputs: ``inp.name()`` returns the value given."""
+
+    def __init__(self, **values):
+        self._values = values
+
+    def __getattr__(self, name):
+        return lambda: self._values.get(name)
+
+
+HEATMAP_INPUTS = dict(
+    cluster_key="cluster",
+    dataset_key="dataset",
+    use_markers=False,
+    marker_kind="top",
+    genes=["CD3E", "MS4A1"],
+    n_genes=5,
+    group_by="both",
+    source="RNA",
+    clusters=["B", "NK"],
+    stat="mean",
+    scale="none",
+    cmap="red_black_green",
+    vmin="",
+    vmax="2",
+    title="",
+)
+
+
+def test_cli_listens_on_localhost_by_default():
+    from sc_heatmaps.cli._main import build_parser
+
+    args = build_parser().parse_args(["app", "data.h5ad"])
+    assert (args.host, args.port, args.files) == ("127.0.0.1", 8000, [Path("data.h5ad")])
+
+
+def test_bad_controls_are_messages(data_file):
+    from sc_heatmaps.app import load_state
+    from sc_heatmaps.app._server import InputError, heatmap_call
+
+    state = load_state([data_file])
+    with pytest.raises(InputError, match="pick at least one gene"):
+        heatmap_call(_Inputs(**{**HEATMAP_INPUTS, "genes": []}), state)
+    with pytest.raises(InputError, match="'abc' is not a number"):
+        heatmap_call(_Inputs(**{**HEATMAP_INPUTS, "vmin": "abc"}), state)
+    with pytest.raises(FileNotFoundError, match=r"nope\.h5ad"):
+        load_state([data_file.with_name("nope.h5ad")])
+
+
+def test_snippet_draws_the_app_figure(data_file, tmp_path):
+    """The Python code shown reproduces the app's figure: same .data (clusters in the
+    order of their categories, whatever order they were picked in)."""
+    from sc_heatmaps.app import _figures, load_state
+    from sc_heatmaps.app._server import heatmap_call
+
+    before = _sha256(data_file)
+    state = load_state([data_file])
+    call = heatmap_call(_Inputs(**HEATMAP_INPUTS), state)
+    assert call.kwargs["clusters"] == ["NK", "B"] and call.kwargs["scale"] is None
+    plot = _figures.draw(state, call)
+    code, cli = _figures.code_texts(state, call, "png", 300)
+    snippet, _ = _run_snippet(code, tmp_path)
+    pd.testing.assert_frame_equal(snippet.data, plot.data)
+    assert "--clusters NK,B" in cli and "scale:none" in cli and "vmax:2" in cli
+    assert _sha256(data_file) == before
