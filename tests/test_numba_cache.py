@@ -17,6 +17,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 from conftest import ROOT
 from scipy import sparse
 
@@ -87,6 +88,7 @@ def _check_numbers(out: dict) -> None:
     np.testing.assert_allclose(out["binned"], binned, rtol=1e-12)
 
 
+@pytest.mark.exhaustive
 def test_unwritable_package_and_home_use_a_private_temp_cache(tmp_path):
     refuse = ["InTreeCacheLocator", "UserWideCacheLocator"]
     first = _run(KERNELS, refuse, tmp_path)
@@ -102,6 +104,7 @@ def test_unwritable_package_and_home_use_a_private_temp_cache(tmp_path):
     assert out["hits"] == 2  # both kernels were loaded from the cache, not compiled
 
 
+@pytest.mark.exhaustive
 def test_without_a_safe_cache_dir_the_kernels_compile_in_memory(tmp_path):
     cache = tmp_path / f"sc_heatmaps-numba-{os.getuid()}"
     cache.mkdir(mode=0o777)

@@ -257,7 +257,7 @@ def _wide(n_genes: int, n_clusters: int = 3, n_per: int = 20):
     return ad.AnnData(rng.random((len(obs), n_genes)).astype(np.float32), obs=obs, var=var)
 
 
-@pytest.mark.parametrize("n_genes", [3_000, 10_000])
+@pytest.mark.parametrize("n_genes", [3_000, pytest.param(10_000, marks=pytest.mark.exhaustive)])
 def test_a_heatmap_over_the_size_limit_is_refused_before_drawing(n_genes):
     adata = _wide(n_genes)
     n_figures = len(plt.get_fignums())
@@ -551,6 +551,7 @@ def test_tsv_download_quotes_its_fields(tmp_path):
     assert html.unescape(tsv) == tsv  # plain text, not HTML
 
 
+@pytest.mark.exhaustive
 def test_hover_and_tsv_download_in_chromium(synthetic, request, tmp_path):
     """The same in the browser: hover text as written, no link, a TSV that reads back."""
     open_page = request.getfixturevalue("page_for")
