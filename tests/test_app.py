@@ -287,7 +287,8 @@ def _export_matches_savefig(page, prefix: str, fmt: str, dpi: int, tmp_path: Pat
     suffix = {"jpeg": "jpg"}.get(fmt, fmt)
     assert sorted(files) == sorted(f"{prefix}.{s}" for s in (suffix, "tsv", "json"))
     with Image.open(io.BytesIO(files[f"{prefix}.{suffix}"])) as image:
-        assert np.allclose(image.info["dpi"], dpi, atol=0.05)  # PNG: dots per metre
+        shown = [float(v) for v in image.info["dpi"]]  # PIL 10.0: IFDRational in TIFF
+        assert np.allclose(shown, dpi, atol=0.05)  # PNG stores dots per metre
     plot, out = _run_snippet(page.inner_text(f"#{prefix}_code"), tmp_path)
     for name, data in files.items():
         assert (out / name).read_bytes() == data, name  # savefig's bytes, sidecars too
