@@ -34,8 +34,18 @@ SPOT_RTOL = 1e-5
 
 
 def _digest(values) -> str:
-    hashed = pd.util.hash_array(np.asarray(values, dtype=object).astype(str))
-    return hashlib.sha1(hashed.tobytes()).hexdigest()
+    """SHA-1 of the values as text, NUL-separated (names never hold NUL in h5ad)."""
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
+    text = "\x00".join(map(str, items))
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _digest_codes(cat: pd.Categorical) -> str:
+    """Category names and the cells' codes (as little-endian int64 bytes)."""
+    codes = np.ascontiguousarray(np.asarray(cat.codes), dtype="<i8")
+    hashed = hashlib.sha1(_digest(cat.categories).encode())
+    hashed.update(codes.tobytes())
+    return hashed.hexdigest()
 
 
 def fingerprint(obs_names, cat: pd.Categorical, var_names) -> dict:
@@ -45,7 +55,7 @@ def fingerprint(obs_names, cat: pd.Categorical, var_names) -> dict:
         "n_vars": len(var_names),
         "cells": _digest(obs_names),
         # codes and category names: cat.astype(str) differs across pandas versions
-        "groups": _digest([*map(str, cat.categories), *np.asarray(cat.codes).tolist()]),
+        "groups": _digest_codes(cat),
         "genes": _digest(var_names),
     }
 
