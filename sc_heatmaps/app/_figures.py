@@ -23,13 +23,13 @@ _SUFFIX = {"png": "png", "pdf": "pdf", "svg": "svg", "tiff": "tiff", "jpeg": "jp
 
 def marker_blocks(state, call: FigureCall) -> dict:
     """``{cluster: genes}`` of ``sch.get.marker_genes`` (cached; empty blocks left out)."""
-    import sc_heatmaps as sch
+    from ..get import marker_genes
 
     key = call.kwargs.get("cluster_key")
     kws = call.marker_kwargs()
 
     def make() -> dict:
-        blocks = sch.get.marker_genes(state.adata, key, **kws)
+        blocks = marker_genes(state.adata, key, **kws)
         return {group: genes for group, genes in blocks.items() if genes}
 
     return state.markers.get((key, repr(sorted(kws.items()))), make)
@@ -37,13 +37,13 @@ def marker_blocks(state, call: FigureCall) -> dict:
 
 def draw(state, call: FigureCall):
     """The plot of ``call`` (cached per call: the same controls give the same object)."""
-    import sc_heatmaps as sch
+    from .. import pl
 
     def make():
         if call.kind == "dual":
-            return sch.pl.dual_expression(state.adata, *call.genes, **call.kwargs)
+            return pl.dual_expression(state.adata, *call.genes, **call.kwargs)
         genes = marker_blocks(state, call) if call.markers else list(call.genes)
-        return sch.pl.grouped_heatmap(state.adata, genes, list(call.groupby), **call.kwargs)
+        return pl.grouped_heatmap(state.adata, genes, list(call.groupby), **call.kwargs)
 
     return state.plots.get(call, make)
 

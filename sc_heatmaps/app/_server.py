@@ -6,9 +6,7 @@ number) becomes a message in the page; the server never shows a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
 import pandas as pd
 
@@ -130,9 +128,9 @@ def _attempt(make):
 def _image(png: bytes) -> dict:
     from PIL import Image
 
-    fd, path = tempfile.mkstemp(suffix=".png", prefix="sc_heatmaps_app_")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(png)
+    from ..export._temp import write_temp_file
+
+    path = str(write_temp_file(png, ".png", prefix="sc_heatmaps_app_"))
     with Image.open(path) as image:
         width, height = image.size
     return {"src": path, "width": str(width), "height": str(height), "alt": "figure"}
