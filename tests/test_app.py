@@ -202,7 +202,6 @@ def _download(page, button: str) -> bytes:
 
 def _run_snippet(code: str, tmp_path: Path):
     """Execute the page's snippet in ``tmp_path``; return its ``plot``."""
-    import marsilea  # noqa: F401 (as the app: importing it changes legend rcParams, see app)
     import matplotlib.pyplot as plt
 
     namespace: dict = {}

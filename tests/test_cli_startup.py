@@ -86,3 +86,23 @@ def test_dual_imports_neither_the_heatmap_board_nor_scanpy(tmp_path):
     loaded = _loaded([*argv, "-o", str(tmp_path / "d.png")], tmp_path)
     assert (tmp_path / "d.png").stat().st_size > 0
     assert loaded & {"scanpy", "sklearn", "plotly", "marsilea", "seaborn"} == set()
+
+
+def test_drawing_a_heatmap_leaves_matplotlib_legend_settings_alone():
+    """marsilea's legendkit sets legend rcParams on import; a heatmap must not leak them."""
+    code = textwrap.dedent(
+        """
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib as mpl
+        before = {k: v for k, v in mpl.rcParams.items() if k.startswith("legend.")}
+        import sc_heatmaps as sch
+        sch.pl.grouped_heatmap(sch.datasets.example(), ["CD3E", "MS4A1"], "cluster")
+        import marsilea
+        after = {k: v for k, v in mpl.rcParams.items() if k.startswith("legend.")}
+        changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+        assert changed == {}, changed
+        """
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT, timeout=600)

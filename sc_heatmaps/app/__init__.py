@@ -29,12 +29,8 @@ def create_app(state: AppState):
     shiny.App
         The app (run it with :func:`serve` or any ASGI server).
     """
-    import marsilea  # noqa: F401
     from shiny import App
 
-    # marsilea imports legendkit, which changes matplotlib's legend rcParams for the whole
-    # process: importing it first gives every figure the same settings, whichever tab draws
-    # first (a dual-expression figure is 0.15 in wider without them)
     from ._server import make_server
     from ._ui import build_ui
 

@@ -240,7 +240,7 @@ class HeatmapBoard:
         )
 
     def _build(self, width: float, height: float) -> ma.Heatmap:
-        import marsilea as ma
+        from ._marsilea import ma
 
         s = self.spec
         self._size = (width, height)
@@ -275,7 +275,7 @@ class HeatmapBoard:
         return (7 if row >= LARGE_CELL else 6), (7 if col >= LARGE_CELL else 6)
 
     def _add_rows(self, h: ma.Heatmap) -> None:
-        import marsilea.plotter as mp
+        from ._marsilea import mp
 
         s = self.spec
         if s.row_blocks is not None:
@@ -303,7 +303,7 @@ class HeatmapBoard:
             )
 
     def _add_cols(self, h: ma.Heatmap) -> None:
-        import marsilea.plotter as mp
+        from ._marsilea import mp
 
         s = self.spec
         if s.col_split is not None:
@@ -342,7 +342,7 @@ class HeatmapBoard:
 
     def _add_block_texts(self, h: ma.Heatmap, width: float) -> None:
         """A title over each column block and a note under it, each fitted to its block."""
-        import marsilea.plotter as mp
+        from ._marsilea import mp
 
         s = self.spec
         if s.col_split is None or not (s.col_split_titles or s.col_split_notes):
@@ -368,7 +368,7 @@ class HeatmapBoard:
             h.add_bottom(mp.Chunk(notes, props=props, padding=2), pad=0.05, name="col_notes")
 
     def _add_labels(self, h: ma.Heatmap) -> None:
-        import marsilea.plotter as mp
+        from ._marsilea import mp
 
         s = self.spec
         row_size, col_size = self._tick_sizes()
