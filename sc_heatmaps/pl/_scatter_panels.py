@@ -344,6 +344,12 @@ class ScatterPanels:
             handletextpad=0.3,
             columnspacing=1.2,
             borderaxespad=0.2,
+            # every spacing given: the figure does not depend on the caller's rcParams
+            borderpad=0.0,
+            handlelength=1.0,
+            handleheight=1.0,
+            labelspacing=0.5,
+            markerscale=1.0,
             **where,
         )
 
