@@ -39,6 +39,7 @@ MIN_BODY = 0.8  # inches
 MARGIN = 0.05  # inches around everything
 FILL_MIN = 2.0  # inches: the narrowest body of a page-filling (per-cell) heatmap
 TEXT_SLACK = 0.07  # of the legends' width: room for hinted text at other resolutions
+FIT_SAFETY = 0.04  # inches kept free of the page width by the default body
 LEGEND_PAD = 0.12  # inches between the labels and the legends
 COLOUR_BAR_W = 0.7  # inches, about, the colour bar and its labels
 TITLE_SIZE = 9
@@ -190,6 +191,10 @@ class HeatmapBoard:
         chrome_w, chrome_h = self._chrome()
         row_h = _clamp((PAGE[1] - chrome_h - row_gaps) / max(n_rows, 1), ROW_MIN, ROW_MAX)
         height = n_rows * row_h + row_gaps
+        if height + self._above < PAGE[1] - chrome_h - 0.01:
+            # a short body: the legends stack in less room, so in more columns, wider
+            chrome_w = self._around + self._legend_size(height + self._above)[0] * (1 + TEXT_SLACK)
+        chrome_w += FIT_SAFETY  # the text widths above are estimates: one layout, not two
         if s.body_width is not None:
             width = s.body_width
         elif s.fill_width:
@@ -224,9 +229,10 @@ class HeatmapBoard:
         narrowest = s.body_width if s.body_width is not None else n_cols * COL_MIN
         narrowest = FILL_MIN if s.body_width is None and s.fill_width else narrowest
         around = 2 * MARGIN + left + right + LEGEND_PAD
+        self._around, self._above = around, above
         self._legend_budget = max(1.0, PAGE[0] - around - narrowest - self._gap_totals()[1])
         legend = self._legend_size(PAGE[1] - high)[0]
-        return around + legend, high
+        return around + legend * (1 + TEXT_SLACK), high
 
     def _check_size(self, n_rows: int, n_cols: int) -> None:
         """Refuse a figure over the size limit before drawing; fit ``figsize`` from inside it."""
