@@ -823,17 +823,34 @@ def test_matrix_heatmap(frame, options):
         assert set(plot.data.columns) <= set(frame.columns)
         shown = plot.data.to_numpy(dtype=np.float64)
         assert np.isfinite(shown).any(), "a heatmap with nothing to colour"
-        for ax in plot.axes["heatmap"]:  # the colour scale spans the values drawn
+        for ax in plot.axes["heatmap"]:
             norm = ax.collections[0].norm
             assert np.isfinite([norm.vmin, norm.vmax]).all() and norm.vmin < norm.vmax
             if options["vmin"] is None and options["vmax"] is None:
-                assert norm.vmin <= np.nanmin(shown) and norm.vmax >= np.nanmax(shown)
+                check_robust_limits(norm, shown, options["scale"])
         if frame.index.is_unique:  # the values drawn are the table's, scaled per row
             unscaled = frame.astype(np.float64).loc[plot.data.index, plot.data.columns]
             check_scaled(unscaled, plot.data, options["scale"])
 
     run(ad.AnnData(np.zeros((1, 1))), lambda _: sch.pl.matrix_heatmap(frame, **options), check)
     pd.testing.assert_frame_equal(frame, original)  # the table is not modified either
+
+
+def check_robust_limits(norm, shown: np.ndarray, scale) -> None:
+    """The default colour scale, as documented (robust limits, arrows beyond them):
+    z-scores symmetric at +-2.5 or less; min-max rows 0 to 1; unscaled values from the
+    smallest to at least their 99th percentile (numpy's) and at most the largest."""
+    finite = shown[np.isfinite(shown)]
+    tol = 1e-9 * max(1.0, float(np.abs(finite).max()))
+    if scale == "zscore":
+        top = float(np.abs(finite).max())
+        assert norm.vmin == pytest.approx(-norm.vmax) and norm.vmax <= 2.5 + tol
+        assert norm.vmax >= min(2.5, top) - tol
+    elif scale == "minmax":
+        assert (norm.vmin, norm.vmax) == (0.0, 1.0)
+    elif finite.max() > finite.min():
+        assert norm.vmin <= finite.min() + tol
+        assert np.percentile(finite, 99) - tol <= norm.vmax <= finite.max() + tol
 
 
 def heatmap_genes(case: Case, data: st.DataObject):
