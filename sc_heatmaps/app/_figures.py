@@ -51,10 +51,13 @@ def draw(state, call: FigureCall):
 def display_png(state, call: FigureCall) -> bytes:
     """The figure as PNG bytes at :data:`DISPLAY_DPI` (cached per call)."""
 
+    from .._gc import gc_paused
+
     def make() -> bytes:
         plot = draw(state, call)
         buffer = io.BytesIO()
-        plot.figure.savefig(buffer, format="png", dpi=DISPLAY_DPI, facecolor="white")
+        with gc_paused():
+            plot.figure.savefig(buffer, format="png", dpi=DISPLAY_DPI, facecolor="white")
         return buffer.getvalue()
 
     return state.images.get(call, make)

@@ -166,6 +166,7 @@ def savefig(
     """
     from matplotlib.figure import Figure
 
+    from .._gc import gc_paused
     from .._text import clean_figure_text
 
     check_positive("dpi", dpi)
@@ -185,7 +186,8 @@ def savefig(
         writers.append((path.with_suffix(".tsv"), _text_writer(tsv)))
         text = json.dumps(_to_jsonable(params), indent=2, sort_keys=False) + "\n"
         writers.append((path.with_suffix(".json"), _text_writer(text)))
-    return write_all_or_nothing(writers)
+    with gc_paused():  # rendering makes many short-lived cyclic objects
+        return write_all_or_nothing(writers)
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> Path:

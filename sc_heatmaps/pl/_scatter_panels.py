@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 
 from .._text import literal_text
 from ..get._correlation import SYMBOLS
+from ._figure_speed import gc_paused
 from ._heatmap_board import fit_text
 from ._scatter_layout import (
     FONT_LABEL,
@@ -225,6 +226,10 @@ class ScatterPanels:
 
     @literal_text
     def plot(self, ax=None) -> tuple:
+        with gc_paused():  # see _figure_speed: the same figure, built faster
+            return self._plot(ax)
+
+    def _plot(self, ax) -> tuple:
         self.given_axes = ax is not None
         fig, axes = self._layout(ax)
         modes = {}

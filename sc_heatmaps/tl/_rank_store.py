@@ -81,21 +81,28 @@ def _field(result: Mapping, name: str, group: str, n: int) -> np.ndarray:
 
 
 def ranking_table(result: Mapping, group_names: list[str]) -> pd.DataFrame:
-    """Long table of the full stored ranking: group, position, gene, score, logfc, pval_adj."""
-    frames = []
-    for group in group_names:
-        genes = np.asarray(result["names"][group]).astype(str)
-        n = len(genes)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "group": group,
-                    "position": np.arange(n),
-                    "gene": genes,
-                    "score": _field(result, "scores", group, n),
-                    "logfc": _field(result, "logfoldchanges", group, n),
-                    "pval_adj": _field(result, "pvals_adj", group, n),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    """Long table of the full stored ranking: group, position, gene, score, logfc, pval_adj.
+
+    Built from concatenated columns (one frame, not one per group); gene names are
+    turned into text only where they are not text already (a stored ranking may hold
+    numbers or bytes)."""
+    names = [np.asarray(result["names"][group], dtype=object) for group in group_names]
+    sizes = [len(n) for n in names]
+    genes = np.concatenate(names) if names else np.array([], dtype=object)
+    if pd.api.types.infer_dtype(genes, skipna=False) != "string":
+        genes = genes.astype(str).astype(object)
+
+    def field(name: str) -> np.ndarray:
+        parts = [_field(result, name, g, n) for g, n in zip(group_names, sizes, strict=True)]
+        return np.concatenate(parts) if parts else np.array([], dtype=np.float64)
+
+    return pd.DataFrame(
+        {
+            "group": np.repeat(np.asarray(group_names, dtype=object), sizes),
+            "position": np.concatenate([np.arange(n) for n in sizes]) if sizes else [],
+            "gene": genes,
+            "score": field("scores"),
+            "logfc": field("logfoldchanges"),
+            "pval_adj": field("pvals_adj"),
+        }
+    )
