@@ -744,8 +744,22 @@ def _extent(ax, renderer):
 
 
 def _overflow(fig) -> np.ndarray:
-    """How far (inches) the drawn content spills out of the figure: top, right, bottom, left."""
-    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    """How far (inches) the drawn content spills out of the figure: top, right, bottom, left.
+
+    What ``fig.get_tightbbox`` measures (the figure's own artists and every visible Axes),
+    with :func:`_extent` for the Axes: the same box, without a tight bbox per mesh."""
+    from matplotlib.axes import Axes
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        a.get_tightbbox(renderer)
+        for a in fig.get_children()
+        if not isinstance(a, Axes) and a.get_visible() and a.get_in_layout()
+    ]
+    boxes += [_extent(ax, renderer) for ax in fig.axes if ax.get_visible()]
+    boxes = [b for b in boxes if b is not None and b.width > 0 and b.height > 0]
+    box = Bbox.union(boxes).transformed(fig.dpi_scale_trans.inverted())
     w, h = fig.get_size_inches()
     spill = np.array([box.y1 - h, box.x1 - w, -box.y0, -box.x0])
     return np.maximum(spill, 0.0)
