@@ -454,3 +454,40 @@ def test_snippet_draws_the_app_figure(data_file, tmp_path):
     pd.testing.assert_frame_equal(snippet.data, plot.data)
     assert "--clusters NK,B" in cli and "scale:none" in cli and "vmax:2" in cli
     assert _sha256(data_file) == before
+
+
+def test_cached_statistics_draw_the_public_figure(data_file):
+    """Heatmaps that differ only in scaling, colours, limits or clustering reuse one
+    computation of the group statistics, and each is the same PNG as the public
+    ``sch.pl.grouped_heatmap`` call with the same options."""
+    import anndata as ad
+    import matplotlib.pyplot as plt
+
+    from sc_heatmaps.app import _figures, load_state
+    from sc_heatmaps.app._calls import make_call
+
+    state = load_state([data_file])
+    adata = ad.read_h5ad(data_file)
+    base = dict(groupby=["dataset", "cluster"], cluster_key="cluster", dataset_key="dataset")
+    variants = [
+        {},
+        {"scale": None},
+        {"scale": "minmax", "cmap": "red_black_green"},
+        {"vmin": -1.0, "vmax": 1.0},
+        {"cluster_rows": True, "cluster_cols": True},
+    ]
+    genes = ["CD3E", "MS4A1", "NKG7", "GNLY", "CD79A"]
+    for options in variants:
+        call = make_call("heatmap", genes, **base, **options)
+        app_png = _png(_figures.draw(state, call).figure)
+        kwargs = {k: v for k, v in base.items() if k != "groupby"} | options
+        public = sch.pl.grouped_heatmap(adata, genes, base["groupby"], **kwargs)
+        assert app_png == _png(public.figure), options
+        plt.close("all")
+    assert state.stats.misses == 1 and state.stats.hits == len(variants) - 1
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    return buffer.getvalue()

@@ -142,3 +142,35 @@ def test_plotting_leaves_the_collector_running(example):
     sch.pl.grouped_heatmap(example, ["CD3E", "MS4A1"], "cluster")
     sch.pl.dual_expression(example, "CD3E", "MS4A1", color="cluster")
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["CD3E", "MS4A1"],
+        ["a\nlonger line\nx"],
+        [""],
+        ["$x^2$ costs $5", "ünï©ødé ≥ 5"],
+        ["ctrl", "stim", "a very long dataset name 123"],
+        ["x" * 200],
+    ],
+)
+@pytest.mark.parametrize("fontsize", [5, 7, 9.5])
+def test_text_width_from_metrics_equals_a_text_artist(texts, fontsize):
+    """The board's label-width estimate reads font metrics; a Text artist of each label,
+    measured by matplotlib, is the independent reference."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from sc_heatmaps._text import clean_label
+    from sc_heatmaps.pl._heatmap_board import _max_text_width
+
+    fig = Figure()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    widths = [
+        fig.text(0, 0, clean_label(t), fontsize=fontsize, parse_math=False)
+        .get_window_extent(renderer)
+        .width
+        for t in texts
+    ]
+    assert _max_text_width(texts, fontsize) == pytest.approx(max(widths) / fig.dpi, abs=1e-12)

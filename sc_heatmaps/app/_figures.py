@@ -1,13 +1,14 @@
 """Drawing and exporting the figure of a :class:`~sc_heatmaps.app._calls.FigureCall`.
 
-Everything goes through the public API: markers from ``sch.get.marker_genes``
-(cached per cluster key, source, clusters and marker kind), figures from
-``sch.pl.grouped_heatmap`` / ``sch.pl.dual_expression`` (cached per call), files from
-``plot.savefig``.
+Figures are those of the public API: markers from ``sch.get.marker_genes`` (cached per
+cluster key, source, clusters and marker kind), figures from ``sch.pl.dual_expression`` and
+from the steps of ``sch.pl.grouped_heatmap`` with its group statistics cached (both
+figures cached per call), files from ``plot.savefig``.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import tempfile
@@ -35,15 +36,36 @@ def marker_blocks(state, call: FigureCall) -> dict:
     return state.markers.get((key, repr(sorted(kws.items()))), make)
 
 
+def grouped_expression(state, adata, var_names, groupby, **kwargs):
+    """``sch.get.grouped_expression`` cached per call (the group statistics of the genes
+    shown, per source, grouping, clusters and statistic): changing the scaling, colours,
+    limits or clustering reuses them."""
+    from ..get import grouped_expression as compute
+
+    key = (repr(var_names), repr(groupby), repr(sorted(kwargs.items())))
+    return state.stats.get(key, lambda: compute(adata, var_names, groupby, **kwargs))
+
+
 def draw(state, call: FigureCall):
-    """The plot of ``call`` (cached per call: the same controls give the same object)."""
+    """The plot of ``call`` (cached per call: the same controls give the same object).
+
+    A heatmap is drawn by the steps of ``sch.pl.grouped_heatmap`` (its bundle, then the
+    board), with the group statistics taken from :func:`grouped_expression`'s cache.
+    """
     from .. import pl
 
     def make():
         if call.kind == "dual":
             return pl.dual_expression(state.adata, *call.genes, **call.kwargs)
+        from .._heatmap_options import GroupedHeatmapOptions
+        from ..get._bundle import grouped_bundle
+        from ..pl._draw import draw_bundle
+
         genes = marker_blocks(state, call) if call.markers else list(call.genes)
-        return pl.grouped_heatmap(state.adata, genes, list(call.groupby), **call.kwargs)
+        opts = GroupedHeatmapOptions.from_kwargs(dict(call.kwargs))
+        cached = functools.partial(grouped_expression, state)
+        bundle = grouped_bundle(state.adata, genes, list(call.groupby), opts, expression=cached)
+        return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
 
     return state.plots.get(call, make)
 

@@ -72,9 +72,9 @@ class AppState:
         The default obs keys of clusters and datasets (``None`` when absent).
     gene_symbols
         The var column whose symbols name the genes, or ``None``.
-    markers, plots, images
-        Caches of marker genes, drawn figures and their PNG for the page, keyed by
-        everything that shapes them (an evicted figure is closed).
+    markers, stats, plots, images
+        Caches of marker genes, group statistics, drawn figures and their PNG for the
+        page, keyed by everything that shapes them (an evicted figure is closed).
     """
 
     adata: object
@@ -83,6 +83,7 @@ class AppState:
     dataset_key: str | None = None
     gene_symbols: str | None = None
     markers: LRU = field(default_factory=lambda: LRU(16))
+    stats: LRU = field(default_factory=lambda: LRU(16))
     plots: LRU = field(default_factory=lambda: LRU(8, on_evict=_close))
     images: LRU = field(default_factory=lambda: LRU(32))
 

@@ -145,11 +145,15 @@ def block_palette(adata, cluster_key, blocks: list[str]) -> dict:
     return dict(zip(blocks, default_palette(len(blocks)), strict=True))
 
 
-def grouped_bundle(adata, var_names, groupby, opts) -> HeatmapBundle:
-    """The bundle of :func:`sc_heatmaps.pl.grouped_heatmap` (``opts``: its options)."""
+def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> HeatmapBundle:
+    """The bundle of :func:`sc_heatmaps.pl.grouped_heatmap` (``opts``: its options).
+
+    ``expression`` computes the grouped expression (default :func:`grouped_expression`,
+    same arguments); the app passes one that caches its results.
+    """
     keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
     genes, origin = resolve_genes(adata, var_names, opts)
-    ge = grouped_expression(
+    ge = (expression or grouped_expression)(
         adata,
         genes,
         keys,

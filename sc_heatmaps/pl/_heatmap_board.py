@@ -781,21 +781,21 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 
 def _max_text_width(texts, fontsize: float) -> float:
-    """Width in inches of the widest of ``texts`` at ``fontsize`` (0 when there are none)."""
+    """Width in inches of the widest of ``texts`` at ``fontsize`` (0 when there are none).
+
+    What a Text artist of each would measure (the widest of its lines, no mathtext), read
+    from the renderer's text metrics without making the artists."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
-    texts = list(dict.fromkeys(clean_label(t) for t in texts))
-    if not texts:
+    lines = {line for t in texts for line in clean_label(t).split("\n") if line}
+    if not lines:
         return 0.0
     fig = Figure()
     renderer = FigureCanvasAgg(fig).get_renderer()
-    widths = [
-        fig.text(0, 0, t, fontsize=fontsize, parse_math=False, usetex=False)
-        .get_window_extent(renderer)
-        .width
-        for t in texts
-    ]
+    font = FontProperties(size=fontsize)
+    widths = [renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines]
     return max(widths) / fig.dpi
 
 
