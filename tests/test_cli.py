@@ -283,3 +283,31 @@ def test_readme_cli_examples_run(tmp_path):
         assert r.returncode == 0, f"{example}\n{r.stderr}"
     assert (tmp_path / "figs" / "markers.pdf").is_file()
     assert (tmp_path / "figs" / "markers.html").is_file()
+
+
+def test_dual_max_points_is_the_python_option(tmp_path):
+    """``dual --max-points N`` draws what ``dual_expression(max_points=N)`` draws (the
+    same sampled points), with statistics from every cell; the app's command line for a
+    dual plot with max_points now says it instead of a note."""
+    import anndata as ad
+
+    import sc_heatmaps as sch
+    from sc_heatmaps.app._calls import cli_line, make_call
+    from sc_heatmaps.cli import main
+
+    out = tmp_path / "dual.png"
+    argv = ["dual", "-i", str(EXAMPLE), "--genes", "ISG15,IFI6", "--color", "dataset"]
+    assert main([*argv, "--max-points", "40", "-o", str(out), "--dpi", "50"]) == 0
+    written = json.loads(out.with_suffix(".json").read_text())
+    plot = sch.pl.dual_expression(
+        ad.read_h5ad(EXAMPLE), "ISG15", "IFI6", color="dataset", max_points=40
+    )
+    assert written["max_points"] == 40 == plot.params["max_points"]
+    drawn = [len(c.get_offsets()) for ax in plot.figure.axes for c in ax.collections]
+    assert 0 < sum(drawn) < plot.stats["n"].max()  # sampled points, full statistics
+    stats = pd.read_csv(out.with_suffix(".tsv"), sep="\t", index_col=0)
+    pd.testing.assert_series_equal(
+        stats["n"].reset_index(drop=True), plot.stats["n"].reset_index(drop=True)
+    )
+    line = cli_line(make_call("dual", ["ISG15", "IFI6"], max_points=40), [EXAMPLE])
+    assert "--max-points 40" in line and "#" not in line

@@ -22,6 +22,7 @@ _CLI_FLAGS = {
     "color": "--color",
     "split_by": "--split-by",
     "method": "--method",
+    "max_points": "--max-points",
 }
 _CLI_SWITCHES = {"cluster_rows": "--cluster-rows", "cluster_cols": "--cluster-cols"}
 _MARKER_WORDS = {"top": "markers", "conserved": "conserved"}
@@ -239,6 +240,4 @@ def _cli_notes(call: FigureCall, inputs) -> list[str]:
     notes = []
     if len(inputs) > 1:
         notes.append("# the command line reads one file: concatenate the inputs first")
-    if call.kind == "dual" and "max_points" in call.kwargs:
-        notes.append("# the command line has no max_points: it draws every cell")
     return notes

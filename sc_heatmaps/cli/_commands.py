@@ -203,6 +203,7 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
         method=args.method,
         exclude_double_zero=args.exclude_double_zero,
         jitter=args.jitter,
+        max_points=args.max_points,
         title=args.title,
         gene_symbols=args.gene_symbols,
     )

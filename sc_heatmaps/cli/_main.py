@@ -197,6 +197,12 @@ def _dual(sub) -> None:
         default=0.0,
         help="random offset added to the drawn points only, in data units (default 0)",
     )
+    p.add_argument(
+        "--max-points",
+        type=_args.positive_int,
+        help="draw at most about this many points per panel, seeded, every group keeping "
+        "some (default: every cell); the statistics always use every cell",
+    )
     _figure(p)
 
 
