@@ -78,8 +78,14 @@ def display_png(state, call: FigureCall) -> bytes:
     def make() -> bytes:
         plot = draw(state, call)
         buffer = io.BytesIO()
-        with gc_paused():
-            plot.figure.savefig(buffer, format="png", dpi=DISPLAY_DPI, facecolor="white")
+        with gc_paused():  # zlib level 1: the page's image, encoded 3x faster, 20% larger
+            plot.figure.savefig(
+                buffer,
+                format="png",
+                dpi=DISPLAY_DPI,
+                facecolor="white",
+                pil_kwargs={"compress_level": 1},
+            )
         return buffer.getvalue()
 
     return state.images.get(call, make)
