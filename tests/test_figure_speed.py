@@ -174,3 +174,34 @@ def test_text_width_from_metrics_equals_a_text_artist(texts, fontsize):
         for t in texts
     ]
     assert _max_text_width(texts, fontsize) == pytest.approx(max(widths) / fig.dpi, abs=1e-12)
+
+
+EXTENT_BOARDS = {
+    **BOARDS,
+    "titled, every label": lambda a: sch.pl.grouped_heatmap(
+        a, ["CD3E", "MS4A1"], ["dataset", "cluster"], labels="all", title="A title"
+    ),
+}
+
+
+@pytest.mark.parametrize("shrink", [1.0, 0.6])
+@pytest.mark.parametrize("name", list(EXTENT_BOARDS))
+def test_board_extents_equal_matplotlibs_tight_boxes(example, name, shrink):
+    """The board measures each Axes' drawn extent and the figure's spill directly;
+    matplotlib's get_tightbbox is the reference (also on a figure shrunk until its
+    labels and legends spill out)."""
+    from sc_heatmaps.pl._heatmap_board import _extent, _overflow
+
+    fig = EXTENT_BOARDS[name](example).figure
+    fig.set_size_inches(*(fig.get_size_inches() * shrink))
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        np.testing.assert_allclose(
+            _extent(ax, renderer).bounds, ax.get_tightbbox(renderer).bounds, atol=1e-9
+        )
+    box = fig.get_tightbbox(renderer)
+    w, h = fig.get_size_inches()
+    spill = np.maximum([box.y1 - h, box.x1 - w, -box.y0, -box.x0], 0.0)
+    np.testing.assert_allclose(_overflow(fig), spill, atol=1e-9)
+    if shrink < 1:
+        assert spill.max() > 0  # the shrunk figure does spill

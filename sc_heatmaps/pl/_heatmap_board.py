@@ -726,21 +726,32 @@ def _grow_margins(fig, spill: np.ndarray) -> None:
 
 
 def _extent(ax, renderer):
-    """The drawn extent of ``ax``: its own box when it holds only clipped meshes and
-    patches with the axis off (most pieces of a board: nothing can reach outside), else
-    its tight bounding box (texts, unclipped artists)."""
+    """The drawn extent of ``ax``, as its tight bounding box measures it.
+
+    With the axis off (most pieces of a board), that is the Axes' box joined with its
+    texts; clipped meshes and patches lie inside the box. Measured directly, without
+    matplotlib's general machinery (5 ms per Axes of labels); anything else, or an Axes
+    with its axis on, is measured by ``get_tightbbox``."""
+    from matplotlib.axis import Axis
     from matplotlib.collections import QuadMesh
     from matplotlib.patches import Rectangle
     from matplotlib.spines import Spine
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
 
-    if not ax.axison and all(
-        isinstance(a, Spine)
-        or not a.get_visible()
-        or (isinstance(a, QuadMesh | Rectangle) and a.get_clip_on() and a.get_in_layout())
-        for a in ax.get_children()
-    ):
-        return ax.get_window_extent(renderer)
-    return ax.get_tightbbox(renderer)
+    if ax.axison:
+        return ax.get_tightbbox(renderer)
+    boxes = [ax.get_window_extent(renderer)]
+    for a in ax.get_children():
+        if isinstance(a, Spine | Axis) or not a.get_visible() or not a.get_in_layout():
+            continue
+        if isinstance(a, QuadMesh | Rectangle) and a.get_clip_on():
+            continue
+        if type(a) is not Text:
+            return ax.get_tightbbox(renderer)
+        if a.get_text():
+            boxes.append(a.get_tightbbox(renderer))  # clipped to its clip box, if any
+    return Bbox.union([b for b in boxes if b is not None])
 
 
 def _overflow(fig) -> np.ndarray:
