@@ -115,6 +115,16 @@ class HeatmapPlot(Plot):
     spec: object = None
     columns: pd.DataFrame | None = None
 
+    def sidecar_table(self) -> pd.DataFrame:
+        """The matrix drawn; with significance marks, one row per drawn cell: the value
+        drawn, then the test's ``logfc``, ``pval_adj`` and ``significant``."""
+        marks = getattr(self.bundle, "marks", None)
+        if marks is None:
+            return self.data
+        from ..arrange._significance import marks_table
+
+        return marks_table(self.data, marks)
+
     @property
     def hover(self) -> dict:
         """Cells per group, fraction expressing and the values before row scaling,
