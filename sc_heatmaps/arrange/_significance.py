@@ -155,12 +155,14 @@ def cell_marks(
     shape = (len(genes), len(pairs))
     logfc = found["logfc"].to_numpy().reshape(shape)
     padj = found["pval_adj"].to_numpy().reshape(shape)
-    is_ref = np.array([d in references for _, d in pairs])
+    is_ref = np.array([d in references for _, d in pairs], dtype=bool)
     logfc[:, is_ref], padj[:, is_ref] = np.nan, np.nan
-    matched = ~np.isnan(padj)
+    # a row present with a NaN pval_adj (e.g. DESeq2's independent filtering) was tested
+    matched = np.asarray(cells.isin(keyed.index)).reshape(shape) & ~is_ref
     if not matched.any():
         raise ValueError(_nothing_matches(keyed, genes, pairs, record, what))
-    significant = matched & (padj < alpha)
+    with np.errstate(invalid="ignore"):
+        significant = matched & (padj < alpha)
     record.update(_not_found(keyed, genes, pairs, is_ref, matched), n_marked=int(significant.sum()))
 
     def frame(values: np.ndarray) -> pd.DataFrame:
