@@ -9,6 +9,7 @@ pandas filter of the table selects.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 
 import numpy as np
@@ -341,3 +342,79 @@ def test_rows_with_a_missing_padj_are_tested_but_not_marked(synthetic):
     assert plot.params["significance"]["genes_not_in_table"] == []
     assert not any(g == "G02" for g, _ in drawn_marks(plot))
     assert drawn_marks(plot) == expected_cells(table, 0.05, GENES)
+
+
+class _Inputs:
+    """Stand-in for Shiny's inputs: ``inp.name()`` returns the value given."""
+
+    def __init__(self, **values):
+        self._values = values
+
+    def __getattr__(self, name):
+        return lambda: self._values.get(name)
+
+
+def test_app_marks_significant_differences_vs_the_chosen_reference(synthetic, tmp_path):
+    """The app's "mark significant differences" draws the marks of the public call with
+    the table of sch.tl.dataset_differences (sample column and reference as chosen), and
+    its Python code reproduces them."""
+    from sc_heatmaps.app import _figures, load_state
+    from sc_heatmaps.app._server import heatmap_call
+    from sc_heatmaps.tl._differences import METHODS
+
+    adata = synthetic.copy()
+    replicate = (np.arange(adata.n_obs) % 3).astype(str)
+    adata.obs["sample"] = pd.Categorical(adata.obs["dataset"].astype(str) + "_r" + replicate)
+    path = tmp_path / "data.h5ad"
+    adata.write_h5ad(path)
+    state = load_state([path], cluster_key="cluster", dataset_key="dataset")
+    assert state.sample_keys("dataset") == ["sample"]
+    inputs = dict(
+        cluster_key="cluster",
+        dataset_key="dataset",
+        use_markers=False,
+        genes=GENES,
+        n_genes=5,
+        group_by="both",
+        source="RNA",
+        clusters=[],
+        stat="mean",
+        scale="zscore",
+        cmap="RdBu_r",
+        vmin="",
+        vmax="",
+        title="",
+        mark_significant=True,
+        sample_key="sample",
+        reference="d1",
+    )
+    call = heatmap_call(_Inputs(**inputs), state)
+    method = "pseudobulk" if "pseudobulk" in METHODS else "t-test"
+    assert dict(call.marks) == {"sample_key": "sample", "reference": "d1", "method": method}
+    plot = _figures.draw(state, call)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = sch.tl.dataset_differences(
+            adata, "dataset", "cluster", sample_key="sample", reference="d1", method=method
+        )
+    public = sch.pl.grouped_heatmap(
+        adata, GENES, cluster_key="cluster", dataset_key="dataset", significance=table
+    )
+    pd.testing.assert_frame_equal(plot.bundle.marks.significant, public.bundle.marks.significant)
+    code, cli = _figures.code_texts(state, call, "png", 300)
+    assert "significance=table" in code and "no significance marks" in cli
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(code, "<app snippet>", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    snippet = namespace["plot"]
+    pd.testing.assert_frame_equal(snippet.bundle.marks.significant, plot.bundle.marks.significant)
+    assert snippet.params["significance"]["unit"] == "samples"
+    # unticked: no marks
+    plain = heatmap_call(_Inputs(**{**inputs, "mark_significant": False}), state)
+    assert plain.marks == () and _figures.draw(state, plain).bundle.marks is None
