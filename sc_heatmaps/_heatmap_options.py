@@ -40,6 +40,10 @@ class GroupedHeatmapOptions(Options):
     markers_kws: dict | None = None
     filter: str | None = None
     gene_symbols: str | None = None
+    # a table of sch.tl.dataset_differences (the CLI cannot set it); the sidecar records
+    # its test (method, unit, reference, alpha; the bundle's provenance) in its place
+    significance: object = None
+    alpha: float = field(default=0.05, metadata={"gt": 0, "lt": 1})
 
 
 @dataclass(frozen=True)

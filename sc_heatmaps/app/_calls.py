@@ -48,6 +48,10 @@ class FigureCall:
         Markers per cluster.
     options
         The keyword options, as sorted ``(name, value)`` pairs (defaults left out).
+    marks
+        Heatmap only: ``()``, or the options of the ``sch.tl.dataset_differences`` call
+        whose table is passed as ``significance=`` (sorted ``(name, value)`` pairs:
+        ``sample_key``, ``reference``, ``method``).
     """
 
     kind: str
@@ -56,6 +60,16 @@ class FigureCall:
     markers: str | None = None
     n_genes: int = 10
     options: tuple = ()
+    marks: tuple = ()
+
+    def differences_kwargs(self) -> dict:
+        """The keyword arguments of ``sch.tl.dataset_differences`` for the marks."""
+        kws = self.kwargs
+        out = dict(self.marks)
+        out["source"] = kws.get("source", "RNA")
+        if kws.get("clusters"):
+            out["clusters"] = list(kws["clusters"])
+        return out
 
     @property
     def kwargs(self) -> dict:
@@ -80,6 +94,15 @@ class FigureCall:
         return out
 
 
+def differences_method() -> str:
+    """The test behind the app's significance marks: the pseudobulk test when this
+    version of ``sch.tl.dataset_differences`` has it, else Welch's t-test on the
+    per-sample means (``method="t-test"`` with ``sample_key``)."""
+    from ..tl._differences import METHODS
+
+    return "pseudobulk" if "pseudobulk" in METHODS else "t-test"
+
+
 def _defaults(kind: str) -> dict:
     from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
 
@@ -87,7 +110,7 @@ def _defaults(kind: str) -> dict:
     return {f.name: f.default for f in dataclasses.fields(cls)}
 
 
-def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **options):
+def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=None, **options):
     """A :class:`FigureCall`, leaving out options at their defaults.
 
     Parameters
@@ -98,6 +121,9 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **optio
         The genes given.
     groupby, markers, n_genes
         See :class:`FigureCall`.
+    marks
+        ``None``, or ``{"sample_key": ..., "reference": ..., "method": ...}``: mark the
+        significant differences (see :attr:`FigureCall.marks`).
     **options
         Keyword options of the public function.
 
@@ -119,6 +145,7 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **optio
         markers=markers,
         n_genes=int(n_genes),
         options=tuple(sorted(kept.items())),
+        marks=tuple(sorted((marks or {}).items())),
     )
 
 
@@ -172,9 +199,19 @@ def python_code(
             lines.append("markers = {group: genes for group, genes in markers.items() if genes}")
             genes = "markers"
         groupby = _literal(call.groupby)
+        if call.marks:
+            lines.append(_differences_line(call))
+            options = f"{options}, significance=table"
         lines.append(f"plot = sch.pl.grouped_heatmap(adata, {genes}, {groupby}, {options})")
     lines.append(f'plot.savefig("{call.kind}.{fmt}", dpi={dpi:g})')
     return "\n".join(lines)
+
+
+def _differences_line(call: FigureCall) -> str:
+    kws = call.kwargs
+    keys = f"{kws['dataset_key']!r}, {kws['cluster_key']!r}"
+    args = ", ".join(f"{k}={_literal(v)}" for k, v in call.differences_kwargs().items())
+    return f"table = sch.tl.dataset_differences(adata, {keys}, {args})"
 
 
 def _value_text(value) -> str:
@@ -240,4 +277,9 @@ def _cli_notes(call: FigureCall, inputs) -> list[str]:
     notes = []
     if len(inputs) > 1:
         notes.append("# the command line reads one file: concatenate the inputs first")
+    if call.marks:
+        notes.append(
+            "# the heatmap command draws no significance marks: the Python code does "
+            "(sch.tl.dataset_differences, then significance=table)"
+        )
     return notes

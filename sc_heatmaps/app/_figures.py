@@ -46,6 +46,18 @@ def grouped_expression(state, adata, var_names, groupby, **kwargs):
     return state.stats.get(key, lambda: compute(adata, var_names, groupby, **kwargs))
 
 
+def significance_table(state, call: FigureCall):
+    """The table of ``sch.tl.dataset_differences`` behind the call's significance marks
+    (cached per dataset and cluster key and the test's options)."""
+    from ..tl import dataset_differences
+
+    kws = call.kwargs
+    keys = (kws["dataset_key"], kws["cluster_key"])
+    options = call.differences_kwargs()
+    key = ("differences", keys, repr(sorted(options.items())))
+    return state.stats.get(key, lambda: dataset_differences(state.adata, *keys, **options))
+
+
 def draw(state, call: FigureCall):
     """The plot of ``call`` (cached per call: the same controls give the same object).
 
@@ -62,7 +74,8 @@ def draw(state, call: FigureCall):
         from ..pl._draw import draw_bundle
 
         genes = marker_blocks(state, call) if call.markers else list(call.genes)
-        opts = GroupedHeatmapOptions.from_kwargs(dict(call.kwargs))
+        marks = {"significance": significance_table(state, call)} if call.marks else {}
+        opts = GroupedHeatmapOptions.from_kwargs({**call.kwargs, **marks})
         cached = functools.partial(grouped_expression, state)
         bundle = grouped_bundle(state.adata, genes, list(call.groupby), opts, expression=cached)
         return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
@@ -150,6 +163,7 @@ def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
         "markers": call.markers,
         "marker_genes": call.marker_kwargs() if call.markers else None,
         "options": cls.from_kwargs(call.kwargs).to_params(),
+        "significance": call.differences_kwargs() if call.marks else None,
         "format": fmt,
         "dpi": dpi,
         "python": python_code(call, state.inputs, **_read_options(state, fmt, dpi)),

@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 
 from . import _figures
-from ._calls import make_call
+from ._calls import differences_method, make_call
 
 
 class InputError(ValueError):
@@ -71,11 +71,13 @@ def heatmap_call(inp, state):
             _needed(dataset_key, "dataset")
     source = inp.source()
     scale = inp.scale()
+    groupby = _groupby(inp, cluster_key, dataset_key)
     return make_call(
         "heatmap",
         [] if markers else genes,
-        groupby=_groupby(inp, cluster_key, dataset_key),
+        groupby=groupby,
         markers=markers,
+        marks=_marks(inp, state, groupby, cluster_key, dataset_key),
         n_genes=max(1, int(inp.n_genes() or 1)),
         cluster_key=cluster_key,
         dataset_key=dataset_key,
@@ -92,6 +94,25 @@ def heatmap_call(inp, state):
         gene_symbols=state.gene_symbols,
         missing="drop" if markers and source != "RNA" else "raise",
     )
+
+
+def _marks(inp, state, groupby, cluster_key, dataset_key) -> dict | None:
+    """The significance test the controls ask for, or ``None`` (box not ticked)."""
+    if not inp.mark_significant():
+        return None
+    if cluster_key is None or dataset_key is None or len(groupby) < 2:
+        raise InputError(
+            "significance marks need a cluster and a dataset key, grouped by dataset and cluster"
+        )
+    sample_key, reference = inp.sample_key() or None, inp.reference() or None
+    if sample_key not in state.sample_keys(dataset_key):
+        raise InputError(
+            f"choose a sample column whose samples each belong to one {dataset_key!r} "
+            f"(found: {', '.join(state.sample_keys(dataset_key)) or 'none'})"
+        )
+    if reference not in state.categories(dataset_key):
+        raise InputError(f"choose the reference among the categories of {dataset_key!r}")
+    return {"sample_key": sample_key, "reference": reference, "method": differences_method()}
 
 
 def dual_call(inp, state):
@@ -157,6 +178,13 @@ def _choices(ui, state, inp) -> None:
     ui.update_selectize(
         "gene_y", choices=genes, selected=genes[min(1, len(genes) - 1)], server=True
     )
+
+    @reactive.effect
+    @reactive.event(inp.dataset_key)
+    def _samples():
+        key = inp.dataset_key() or None
+        ui.update_select("sample_key", choices=state.sample_keys(key))
+        ui.update_select("reference", choices=state.categories(key))
 
     @reactive.effect
     @reactive.event(inp.cluster_key)

@@ -105,6 +105,22 @@ class AppState:
             return [str(c) for c in column.cat.categories]
         return sorted(map(str, column.unique()))
 
+    def sample_keys(self, dataset_key: str | None) -> list[str]:
+        """Sample-like obs keys: categorical, with more categories than ``dataset_key``,
+        each of them (with cells) in one dataset only (replicates nested in datasets)."""
+        obs = self.adata.obs
+        if dataset_key is None or dataset_key not in obs:
+            return []
+        n_datasets = obs[dataset_key].nunique()
+        out = []
+        for key in self.categorical_keys():
+            if key == dataset_key or obs[key].nunique() <= n_datasets:
+                continue
+            pairs = obs[[key, dataset_key]].dropna().drop_duplicates()
+            if not pairs[key].duplicated().any():
+                out.append(key)
+        return out
+
     def sources(self) -> list[str]:
         """``"RNA"``, then ``"integrated"`` and the other layers present."""
         layers = [str(k) for k in self.adata.layers if k is not None]

@@ -63,9 +63,26 @@ def _heatmap_controls(ui, state):
             col_widths=(6, 6),
         ),
         ui.input_text("title", "Title"),
+        *_marks_controls(ui, state),
         _export(ui, "heatmap"),
         width=320,
     )
+
+
+def _marks_controls(ui, state) -> list:
+    """ "Mark significant differences vs <reference>", offered when the data has a
+    sample-like column (replicates nested in the datasets)."""
+    samples = state.sample_keys(state.dataset_key)
+    if not samples:
+        return []
+    return [
+        ui.card(
+            ui.card_header("Significance"),
+            ui.input_checkbox("mark_significant", "Mark significant differences vs reference"),
+            ui.input_select("sample_key", "Sample column", samples),
+            ui.input_select("reference", "Reference", state.categories(state.dataset_key)),
+        )
+    ]
 
 
 def _dual_controls(ui, state):

@@ -91,12 +91,20 @@ def names(text: str) -> list[str]:
     return items
 
 
-def kwargs_keys(options_cls=None) -> list[str]:
-    """The ``--kwargs`` keys of a figure's options (default: the grouped heatmap's)."""
+def _parsers(options_cls) -> dict:
+    """The ``--kwargs`` parsers of a figure's options. ``alpha`` is left out where it only
+    applies to a ``significance`` table, which a command line cannot pass."""
     from .._heatmap_options import GroupedHeatmapOptions
     from .._options import cli_parsers
 
-    parsers = cli_parsers(options_cls or GroupedHeatmapOptions)
+    cls = options_cls or GroupedHeatmapOptions
+    table_only = ("alpha",) if "significance" in cls.field_names() else ()
+    return cli_parsers(cls, exclude=table_only)
+
+
+def kwargs_keys(options_cls=None) -> list[str]:
+    """The ``--kwargs`` keys of a figure's options (default: the grouped heatmap's)."""
+    parsers = _parsers(options_cls)
     return sorted([*parsers, *(a for a, name in ALIASES.items() if name in parsers)])
 
 
@@ -106,10 +114,7 @@ def kwargs(text: str, options_cls=None) -> dict:
     The accepted keys and their parsers derive from the figure's options class
     (default: the grouped heatmap's); unknown keys and bad values are usage errors.
     """
-    from .._heatmap_options import GroupedHeatmapOptions
-    from .._options import cli_parsers
-
-    parsers = cli_parsers(options_cls or GroupedHeatmapOptions)
+    parsers = _parsers(options_cls)
     accepted = kwargs_keys(options_cls)
     out = {}
     for item in filter(None, (part.strip() for part in text.split(";"))):

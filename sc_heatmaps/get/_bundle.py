@@ -21,6 +21,7 @@ from ..arrange._limits import color_limits, scaled_label, zscore_note
 from ._colors import bar_colors, category_colors, default_palette
 from ._grouped import grouped_expression
 from ._markers import marker_genes
+from ._significance import check_significance, with_significance
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class HeatmapBundle:
         JSON-ready record of what was drawn and left out, for the sidecar.
     notes
         Remarks on the figure (e.g. why z-scores show only a direction).
+    marks
+        Significance marks on the drawn cells
+        (:class:`sc_heatmaps.arrange._significance.CellMarks`), or ``None``.
     """
 
     data: pd.DataFrame
@@ -76,6 +80,7 @@ class HeatmapBundle:
     empty_columns: list = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    marks: object = None
 
 
 def resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
@@ -153,6 +158,7 @@ def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> Heatm
     """
     keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
     genes, origin = resolve_genes(adata, var_names, opts)
+    check_significance(opts, keys)
     ge = (expression or grouped_expression)(
         adata,
         genes,
@@ -168,7 +174,7 @@ def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> Heatm
     done = _arranged(scale_rows(frame, opts.scale), ge.groups, keys, opts)
     columns = done.frame.columns
     unscaled = frame.loc[done.frame.index, columns]
-    return HeatmapBundle(
+    bundle = HeatmapBundle(
         data=done.frame,
         unscaled=unscaled,
         col_meta=ge.groups.loc[columns, keys],
@@ -185,6 +191,7 @@ def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> Heatm
         provenance=_provenance(genes, origin, ge, keys, removed, len(columns), opts),
         notes=[n for n in [zscore_note(opts.scale, len(columns))] if n],
     )
+    return with_significance(bundle, adata, opts)
 
 
 def _symbols(opts) -> dict:

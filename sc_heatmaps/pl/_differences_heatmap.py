@@ -10,7 +10,7 @@ board that draws every heatmap draws this one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -20,6 +20,7 @@ from .._groups import LABEL_SEP
 from .._heatmap_options import Labels
 from .._options import Options, takes_options
 from .._validate import ScHeatmapsKeyError, as_name_list, check_number, missing_names_message
+from ..arrange._significance import cell_marks
 from ..get._bundle import HeatmapBundle
 from ..get._colors import category_colors, default_palette
 from ._draw import draw_bundle
@@ -50,6 +51,7 @@ class DifferencesHeatmapOptions(Options):
     vmax: float | None = None
     figsize: tuple[float, float] | None = None
     title: str | None = None
+    alpha: float | None = field(default=0.05, metadata={"gt": 0, "lt": 1})
 
 
 @takes_options(DifferencesHeatmapOptions, ("data",))
@@ -111,6 +113,11 @@ def dataset_differences_heatmap(data, *, opts: DifferencesHeatmapOptions) -> Hea
         Size of the whole figure in inches.
     title
         Figure title.
+    alpha
+        Mark (a dot) each cell whose ``pval_adj`` is below ``alpha``, with a legend
+        entry naming the test (from ``table.attrs``: method, unit, reference) and the
+        threshold; a cell-level test is labelled "cell-level test (exploratory)".
+        ``None``: no marks.
 
     Returns
     -------
@@ -129,7 +136,7 @@ def dataset_differences_heatmap(data, *, opts: DifferencesHeatmapOptions) -> Hea
     ['cluster', 'dataset']
     """
     table, palettes, names = _table_and_colors(data, opts)
-    bundle = differences_bundle(table, palettes, names, opts)
+    bundle = _with_marks(differences_bundle(table, palettes, names, opts), table, opts.alpha)
     return draw_bundle(bundle, opts, "sc_heatmaps.pl.dataset_differences_heatmap")
 
 
@@ -249,6 +256,17 @@ def differences_bundle(table: pd.DataFrame, palettes: dict, names, opts) -> Heat
         },
         notes=_notes(one_sided),
     )
+
+
+def _with_marks(bundle: HeatmapBundle, table: pd.DataFrame, alpha) -> HeatmapBundle:
+    """``bundle`` with a mark on each cell whose ``pval_adj`` is below ``alpha``."""
+    if alpha is None:
+        return bundle
+    meta = bundle.col_meta
+    pairs = list(zip(meta.iloc[:, 0].astype(str), meta.iloc[:, 1].astype(str), strict=True))
+    marks = cell_marks(table, bundle.data, pairs, alpha, what="differences")
+    provenance = {**bundle.provenance, "significance": marks.record}
+    return replace(bundle, marks=marks, provenance=provenance)
 
 
 def _only(palette: dict, values) -> dict:

@@ -18,6 +18,8 @@ def spec_from_bundle(bundle, opts, **drawing) -> HeatmapSpec:
     vmin, vmax, vcenter = bundle.limits
     fields = {f.name for f in dataclasses.fields(HeatmapSpec)}
     extra = {"empty_columns": list(bundle.empty_columns)} if "empty_columns" in fields else {}
+    if getattr(bundle, "marks", None) is not None:
+        extra["marks"] = bundle.marks
     return HeatmapSpec(
         data=bundle.data,
         col_meta=bundle.col_meta,

@@ -89,6 +89,20 @@ def grouped_heatmap(
         Keep only the rows (genes) and columns (groups) that pass a filter on the
         ``stat`` values before scaling, e.g. ``"row any >= 1.2 OR row any <= 0.8"``
         (see :func:`sc_heatmaps.arrange.filter_matrix`).
+    significance
+        A table of :func:`sc_heatmaps.tl.dataset_differences` (columns ``cluster``,
+        ``dataset``, ``gene``, ``logfc``, ``pval_adj``; ``table.attrs`` with ``unit``,
+        ``method`` and ``reference``). Each (gene, cluster / dataset) cell whose
+        ``pval_adj`` is below ``alpha`` gets a dot; the reference's own columns get
+        none. The legend names the test, the threshold and the reference
+        ("pseudobulk DESeq2 (pydeseq2), padj < 0.05, vs ctrl"); a cell-level test (or a
+        table that records no unit) is labelled "cell-level test (exploratory)". Needs
+        ``dataset_key`` and ``cluster_key`` among the column keys. Genes and columns the
+        table lacks are drawn unmarked and listed in ``params["significance"]``; a
+        table that matches no cell is refused. The TSV sidecar then has one row per cell
+        (the value drawn, ``logfc``, ``pval_adj``, ``significant``).
+    alpha
+        The threshold on ``pval_adj`` for ``significance`` (between 0 and 1).
 
     Returns
     -------

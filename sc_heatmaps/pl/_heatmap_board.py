@@ -17,6 +17,7 @@ from .._limits import check_figure_inches
 from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
 from . import _board_legends as lg
+from ._cell_marks import draw_cell_marks, mark_diameter, marks_legend
 from ._cmaps import resolve_cmap
 from ._figure_speed import BoardFigure, gc_paused
 
@@ -101,6 +102,10 @@ class HeatmapSpec:
     col_split_notes: dict | None = None
     col_gap: float | None = None
     nan_color: str | None = None  # NaN cells (default: the "no cells" grey)
+    # marks on cells (e.g. significant differences): an object with ``significant`` (a
+    # boolean frame aligned to ``data``) and ``label`` (its legend entry), see
+    # :class:`sc_heatmaps.arrange._significance.CellMarks`; drawn by pl/_cell_marks.py
+    marks: object = None
     _axes: dict = field(default_factory=dict)
 
 
@@ -465,6 +470,7 @@ class HeatmapBoard:
         fig.clear()
         board = self._build(width, height).set_margin(tuple(margin)).render(figure=fig)
         self._hatch_empty(board)
+        self._draw_marks(board)
         self._legend_ax = self._draw_legends(fig, board)
         return board
 
@@ -484,6 +490,8 @@ class HeatmapBoard:
         if self._empty_columns():
             entry = (lg.NO_CELLS, lg.NO_CELLS_FACE, lg.NO_CELLS_HATCH)
             boxes.append(lg.category_legend(None, [entry]))
+        if s.marks is not None:
+            boxes.append(marks_legend(s.marks.label, self._mark_diameter()))
         return boxes
 
     def _stacked_legends(self, fig, cmap, norm, room: float):
@@ -588,6 +596,43 @@ class HeatmapBoard:
                         gid="no_cells",
                     )
                     ax.add_patch(cell)
+
+    def body_chunks(self, board: ma.Heatmap) -> list[tuple]:
+        """``(ax, rows, cols)`` for each body Axes: the positions in ``spec.data`` of the
+        rows and columns it shows, in its own order (cell ``(i, j)`` of the Axes spans
+        ``[j, j+1] x [i, i+1]`` in data coordinates, row 0 at the top)."""
+        s = self.spec
+        n_rows, n_cols = s.data.shape
+        row_chunks = _chunks(s.row_blocks, n_rows)
+        col_split = None if s.col_split is None else [str(v) for v in s.col_meta[s.col_split]]
+        col_chunks = _chunks(col_split, n_cols)
+        axes = _as_list(board.get_main_ax())
+        lefts = sorted({round(ax.get_position().x0, 6) for ax in axes})
+        tops = sorted({round(ax.get_position().y1, 6) for ax in axes}, reverse=True)
+        out = []
+        for ax in axes:
+            rows = row_chunks[tops.index(round(ax.get_position().y1, 6))]
+            cols = col_chunks[lefts.index(round(ax.get_position().x0, 6))]
+            out.append((ax, rows, cols))
+        return out
+
+    def _mark_diameter(self) -> float:
+        """The marks' diameter (points) for the cells of the current layout."""
+        n_rows, n_cols = self.spec.data.shape
+        row_gaps, col_gaps = self._gap_totals()
+        cell_h = (self._size[1] - row_gaps) / max(n_rows, 1)
+        cell_w = (self._size[0] - col_gaps) / max(n_cols, 1)
+        return mark_diameter(min(cell_h, cell_w))
+
+    def _draw_marks(self, board: ma.Heatmap) -> None:
+        """The spec's marks: one collection per body Axes (see pl/_cell_marks.py)."""
+        if self.spec.marks is None:
+            return
+        marked = np.asarray(self.spec.marks.significant.to_numpy(), dtype=bool)
+        diameter = self._mark_diameter()
+        for ax, rows, cols in self.body_chunks(board):
+            i, j = np.nonzero(marked[np.ix_(rows, cols)])
+            draw_cell_marks(ax, i, j, diameter)
 
     def _fit_page(self, fig, width: float, height: float) -> tuple[float, float] | None:
         """A smaller body when the figure overshoots the page and its cells can shrink."""
@@ -774,6 +819,15 @@ def _overflow(fig) -> np.ndarray:
     w, h = fig.get_size_inches()
     spill = np.array([box.y1 - h, box.x1 - w, -box.y0, -box.x0])
     return np.maximum(spill, 0.0)
+
+
+def _chunks(blocks: list | None, n: int) -> list[np.ndarray]:
+    """Positions of the items of each block, blocks in order of first appearance (as the
+    board splits them); one chunk of everything when unsplit or one block."""
+    if blocks is None or len(_block_order([str(b) for b in blocks])) < 2:
+        return [np.arange(n)]
+    labels = np.asarray([str(b) for b in blocks], dtype=object)
+    return [np.flatnonzero(labels == b) for b in _block_order(list(labels))]
 
 
 def _as_list(ax) -> list:

@@ -102,6 +102,7 @@ def _base(data: pd.DataFrame, title, filename, cmap, limits, unscaled=None) -> d
         "filename": filename,
         "n_cells": None,
         "fraction": None,
+        "test": None,
         "row_bars": [],
         "col_bars": [],
     }
@@ -125,7 +126,28 @@ def _from_bundle(bundle, cmap, title, filename) -> dict:
     if bundle.n_cells is not None:
         d["n_cells"] = [int(n) for n in bundle.n_cells]
         d["fraction"] = _nan_to_none(bundle.fraction.to_numpy(dtype=np.float64))
+    d["test"] = _test(getattr(bundle, "marks", None))
     return d
+
+
+def _test(marks) -> dict | None:
+    """The significance test of a marked figure, for the hover: logfc and padj as text
+    ("NA" where there is no test, e.g. in the reference's columns)."""
+    if marks is None:
+        return None
+
+    def text(frame: pd.DataFrame, fmt: str) -> list:
+        return [
+            [format(v, fmt) if np.isfinite(v) else "NA" for v in row]
+            for row in frame.to_numpy(dtype=np.float64)
+        ]
+
+    return {
+        "logfc": text(marks.logfc, ".3f"),
+        "padj": text(marks.pval_adj, ".3g"),
+        "significant": marks.significant.to_numpy(dtype=bool).tolist(),
+        "label": marks.label.replace("\n", ", "),
+    }
 
 
 def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:

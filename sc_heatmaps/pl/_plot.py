@@ -115,6 +115,33 @@ class HeatmapPlot(Plot):
     spec: object = None
     columns: pd.DataFrame | None = None
 
+    def sidecar_table(self) -> pd.DataFrame:
+        """The table written as the TSV sidecar: the matrix drawn, or, with significance
+        marks, one row per drawn cell with the test's values beside the value drawn.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :attr:`data`; with marks, indexed by the rows' levels and ``column``, with
+            columns ``value``, ``logfc``, ``pval_adj`` and ``significant``.
+
+        Examples
+        --------
+        >>> import sc_heatmaps as sch
+        >>> adata = sch.datasets.example()
+        >>> table = sch.tl.dataset_differences(adata, "dataset", "cluster", reference="ctrl")
+        >>> plot = sch.pl.grouped_heatmap(adata, ["ISG15", "CD3E"], cluster_key="cluster",
+        ...                               dataset_key="dataset", significance=table)
+        >>> list(plot.sidecar_table().columns)
+        ['value', 'logfc', 'pval_adj', 'significant']
+        """
+        marks = getattr(self.bundle, "marks", None)
+        if marks is None:
+            return self.data
+        from ..arrange._significance import marks_table
+
+        return marks_table(self.data, marks)
+
     @property
     def hover(self) -> dict:
         """Cells per group, fraction expressing and the values before row scaling,

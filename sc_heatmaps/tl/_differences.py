@@ -134,7 +134,10 @@ def dataset_differences(
         cluster's cells with a value above 0 in the dataset and in the reference, also
         with ``sample_key``), ``n_dataset`` and ``n_reference`` (cells, or samples).
         ``cluster`` and ``dataset`` are categorical (clusters in the order compared);
-        rows are sorted by cluster, dataset and decreasing score.
+        rows are sorted by cluster, dataset and decreasing score. ``table.attrs`` says
+        what the p-values are: ``"unit"`` (``"cells"``: a cell-level test, exploratory;
+        ``"samples"``: replicates, with ``sample_key``), ``"method"``, ``"reference"``,
+        ``"design"``, ``"sample_key"`` and ``"skipped"``.
 
     Examples
     --------
@@ -154,9 +157,26 @@ def dataset_differences(
     context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
     frames, skipped = _compare_all(st, ref, method, n_genes, context)
     table = _finish(frames, skipped, design, dataset_key, cluster_key)
+    table.attrs.update(_test_record(method, design.pseudobulk, ref, dataset_key, sample_key))
     if key_added is not None:
         adata.uns[key_added] = table.copy()
     return table
+
+
+def _test_record(method, pseudobulk: bool, ref, dataset_key, sample_key) -> dict:
+    """What the p-values are: their unit (``"samples"``: replicates, or ``"cells"``:
+    exploratory), the test, the reference and the design (recorded in ``table.attrs``)."""
+    if pseudobulk:
+        unit, test, design = "samples", "Welch t-test on sample means", f"~ {dataset_key}"
+    else:
+        unit, test, design = "cells", method, f"cells ~ {dataset_key}"
+    return {
+        "unit": unit,
+        "method": test,
+        "reference": REST if ref is None else ref,
+        "design": design,
+        "sample_key": sample_key,
+    }
 
 
 def _compare_all(st: GroupStats, ref, method: str, n_genes, context: dict):

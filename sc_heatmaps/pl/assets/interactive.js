@@ -65,12 +65,16 @@
   function traces() {
     const R = state.rows, C = state.cols;
     const z = R.map((i) => C.map((j) => D.values[i][j]));
+    const T = D.test;  // the significance test of a marked figure (logfc, padj as text)
     const custom = R.map((i) => C.map((j) => [esc(D.rows[i]), esc(D.cols[j]),
-      D.n_cells ? D.n_cells[j] : "", D.fraction ? D.fraction[i][j] : ""]));
+      D.n_cells ? D.n_cells[j] : "", D.fraction ? D.fraction[i][j] : "",
+      T ? esc(T.logfc[i][j]) : "", T ? esc(T.padj[i][j]) : ""]));
     let hover = esc(D.row_title) + ": %{customdata[0]}<br>" + esc(D.col_title) +
       ": %{customdata[1]}<br>" + esc(D.value_name) + ": %{z:.3f}";
     if (D.n_cells) hover += "<br>n cells: %{customdata[2]}";
     if (D.fraction) hover += "<br>fraction expressing: %{customdata[3]:.2f}";
+    if (T) hover += "<br>logfc: %{customdata[4]}<br>padj: %{customdata[5]}<br>" +
+      esc(T.label);
     const out = [{
       type: "heatmap", z: z, x: range(C.length), y: range(R.length), customdata: custom,
       hovertemplate: hover + "<extra></extra>", colorscale: D.colorscale, zmin: D.zmin,
@@ -78,6 +82,13 @@
       colorbar: { title: { text: esc(D.value_name), side: "right" }, len: 0.4, y: 0.8,
         x: 1, xref: "container", xanchor: "right" },
     }];
+    if (T) {  // a dot on each significant cell, as in the static figure
+      const at = [];
+      R.forEach((i, y) => C.forEach((j, x) => { if (T.significant[i][j]) at.push([x, y]); }));
+      out.push({ type: "scatter", mode: "markers", x: at.map((p) => p[0]),
+        y: at.map((p) => p[1]), hoverinfo: "skip", name: esc(T.label), showlegend: false,
+        marker: { color: "#000", size: 6, line: { color: "#fff", width: 1 } } });
+    }
     D.row_bars.forEach((bar, b) => {
       const d = discrete(bar.colors);
       out.push({ type: "heatmap", xaxis: "x2", yaxis: "y", showscale: false,
