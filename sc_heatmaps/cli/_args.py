@@ -7,11 +7,12 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from .._heatmap_options import JITTER_MAX
 from .._options import _finite
 
 FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
 DPI_RANGE = (10.0, 2400.0)  # dots per inch; the export also refuses canvases that are too big
-JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
+
 # what -o treats as a file extension: a dot, a letter, then up to four letters or digits
 # (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
