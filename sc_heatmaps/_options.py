@@ -78,6 +78,13 @@ class Options:
             )
         return cls(**kwargs)
 
+    @classmethod
+    def check_field(cls, name: str, value):
+        """``value`` checked as field ``name`` is when an options object is built (for a
+        value that travels outside the options object, e.g. the app's marker count)."""
+        declared = {f.name: f for f in dataclasses.fields(cls)}[name]
+        return check_value(name, value, _hints(cls)[name], declared.metadata)
+
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 

@@ -550,13 +550,13 @@ EXPORT_CASES = {
     "dpi zero": (
         lambda p, d: p.savefig(d / "fig.png", dpi=0),
         ValueError,
-        r"dpi=0 is not valid; it must be a positive number",
+        r"option 'dpi' = 0: must be a number >= 10 dots per inch",
     ),
-    "dpi negative": (lambda p, d: p.savefig(d / "fig.png", dpi=-300), ValueError, r"dpi=-300"),
+    "dpi negative": (lambda p, d: p.savefig(d / "fig.png", dpi=-300), ValueError, r"option 'dpi' = -300: must be a number >= 10"),
     "dpi as text": (
         lambda p, d: p.savefig(d / "fig.png", dpi="300"),
         ValueError,
-        r"dpi='300' is not valid; it must be a positive number",
+        r"option 'dpi' = '300': must be a number >= 10",
     ),
     "missing directory": (
         lambda p, d: p.savefig(d / "nope" / "fig.pdf"),

@@ -106,6 +106,8 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **optio
     FigureCall
         The hashable call.
     """
+    from .._heatmap_options import GroupedHeatmapOptions
+
     defaults = _defaults(kind)
     kept = {}
     for key, value in options.items():
@@ -117,7 +119,7 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, **optio
         genes=tuple(genes),
         groupby=tuple(groupby),
         markers=markers,
-        n_genes=int(n_genes),
+        n_genes=GroupedHeatmapOptions.check_field("n_genes", n_genes),
         options=tuple(sorted(kept.items())),
     )
 
