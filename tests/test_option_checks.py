@@ -163,6 +163,21 @@ def test_a_names_string_is_a_comma_separated_list(small):
     assert CorrelationHeatmapOptions(genes="ISG15").genes == ["ISG15"]
 
 
+def test_a_gene_block_given_as_one_string_is_one_gene(small):
+    plot = sch.pl.grouped_heatmap(small, {"B": "CD79A", "T": ["CD3E"]}, "cluster")
+    assert list(plot.data.index) == [("B", "CD79A"), ("T", "CD3E")]
+    grouped = sch.get.grouped_expression(small, {"B": "CD79A"}, "cluster")
+    assert list(grouped.matrix.index) == ["CD79A"]
+
+
+def test_integrate_takes_one_covariate_as_a_string(small):
+    one, listed = small.copy(), small.copy()
+    sch.pp.integrate(one, "dataset", covariates="cluster")
+    sch.pp.integrate(listed, "dataset", covariates=["cluster"])
+    layer = "integrated"
+    np.testing.assert_allclose(np.asarray(one.layers[layer]), np.asarray(listed.layers[layer]))
+
+
 def test_interactive_heatmap_checks_its_options_like_grouped_heatmap(small):
     with pytest.raises(ValueError, match=r"option 'vmin' = 2.0: must be smaller than vmax"):
         sch.pl.interactive_heatmap(small, var_names=["ISG15"], groupby="cluster", vmin=2, vmax=1)
