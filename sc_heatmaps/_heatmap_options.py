@@ -13,6 +13,8 @@ from typing import Literal
 from ._options import Options
 
 Labels = Literal["auto", "all", "x", "y", "none"]
+SEED = {"ge": 0, "le": 2**32 - 1}  # numpy's seeds
+JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class GroupedHeatmapOptions(Options):
 
     cluster_key: str | None = None
     dataset_key: str | None = None
-    n_genes: int = 10
+    n_genes: int = field(default=10, metadata={"ge": 1})
     markers: Literal["top", "conserved"] = "top"
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
@@ -29,12 +31,12 @@ class GroupedHeatmapOptions(Options):
     scale: Literal["zscore", "minmax"] | None = "zscore"
     cluster_rows: bool = False
     cluster_cols: bool = False
-    cmap: str = "RdBu_r"
+    cmap: str = field(default="RdBu_r", metadata={"kind": "cmap"})
     labels: Labels = "auto"
     vmin: float | None = None
     vmax: float | None = None
     vcenter: float | None = None
-    figsize: tuple[float, float] | None = None
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     title: str | None = None
     missing: Literal["raise", "drop"] = "raise"
     markers_kws: dict | None = None
@@ -52,23 +54,23 @@ class CellHeatmapOptions(Options):
 
     cluster_key: str | None = None
     dataset_key: str | None = None
-    n_genes: int = 5
+    n_genes: int = field(default=5, metadata={"ge": 1})
     markers: Literal["top", "conserved"] = "top"
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
-    max_cells_per_group: int | Literal["auto"] | None = "auto"
+    max_cells_per_group: int | Literal["auto"] | None = field(default="auto", metadata={"ge": 1})
     reduce: Literal["bins", "sample"] = "bins"
     cluster_cells: bool = False
     scale: Literal["zscore", "minmax"] | None = None
-    cmap: str = "viridis"
+    cmap: str = field(default="viridis", metadata={"kind": "cmap"})
     labels: Literal["y", "none"] = "y"
     vmin: float | None = None
     vmax: float | None = None
     vcenter: float | None = None
-    width: float | None = None
-    figsize: tuple[float, float] | None = None
+    width: float | None = field(default=None, metadata={"gt": 0})
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     title: str | None = None
-    random_state: int = 0
+    random_state: int = field(default=0, metadata=SEED)
     gene_symbols: str | None = None
 
 
@@ -80,12 +82,12 @@ class MatrixHeatmapOptions(Options):
     filter: str | None = None
     cluster_rows: bool = False
     cluster_cols: bool = False
-    cmap: str = "viridis"
+    cmap: str = field(default="viridis", metadata={"kind": "cmap"})
     labels: Labels = "all"
     vmin: float | None = None
     vmax: float | None = None
     vcenter: float | None = None
-    figsize: tuple[float, float] | None = None
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     title: str | None = None
     value_name: str = "value"
 
@@ -99,7 +101,7 @@ class CorrelationHeatmapOptions(Options):
     genes: Sequence[str] | None = None
     obs_keys: Sequence[str] | None = None
     method: Literal["pearson", "spearman"] = "pearson"
-    min_nonzero: int = 10
+    min_nonzero: int = field(default=10, metadata={"ge": 0})
     groupby: str | None = None
     level: Literal["cells", "pseudobulk"] = "cells"
     source: str = "RNA"
@@ -107,11 +109,11 @@ class CorrelationHeatmapOptions(Options):
     cluster_key: str | None = None
     cluster: bool = True
     labels: Literal["all", "x", "y", "none"] = "all"
-    cmap: str = "RdBu_r"
+    cmap: str = field(default="RdBu_r", metadata={"kind": "cmap"})
     vmin: float = -1.0
     vmax: float = 1.0
     title: str | None = None
-    figsize: tuple[float, float] | None = None
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     gene_symbols: str | None = None
 
 
@@ -128,16 +130,18 @@ class DualExpressionOptions(Options):
     exclude_double_zero: bool = False
     threshold: float = 0.0
     shuffle: bool = True
-    random_state: int = 0
-    size: float | None = None
-    alpha: float | None = None
-    jitter: float = 0.0
-    palette: Mapping[str, str] | Sequence[str] | None = None
-    max_points: int | None = None
-    density_threshold: int = 200_000
+    random_state: int = field(default=0, metadata=SEED)
+    size: float | None = field(default=None, metadata={"gt": 0})
+    alpha: float | None = field(default=None, metadata={"gt": 0, "le": 1})
+    jitter: float = field(default=0.0, metadata={"ge": 0, "le": JITTER_MAX})
+    palette: Mapping[str, str] | Sequence[str] | None = field(
+        default=None, metadata={"kind": "color"}
+    )
+    max_points: int | None = field(default=None, metadata={"ge": 1})
+    density_threshold: int = field(default=200_000, metadata={"ge": 1})
     dataset_key: str | None = None
-    ax: object = field(default=None, metadata={"record": False})
-    figsize: tuple[float, float] | None = None
+    ax: object | None = field(default=None, metadata={"record": False, "kind": "axes"})
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     title: str | None = None
     show_fractions: bool = True
     gene_symbols: str | None = None

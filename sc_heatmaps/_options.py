@@ -6,12 +6,16 @@ A figure's options class lists every keyword option with its type and default. T
 - :func:`takes_options` gives the public function the signature of the class (what
   ``help()``, IDEs and the API reference show) and hands the function one checked,
   frozen options object;
-- :meth:`Options.from_kwargs` refuses unknown names, naming the valid ones, and checks
-  every ``Literal`` option against its choices;
+- building an options object (directly or with :meth:`Options.from_kwargs`, which also
+  refuses unknown names, naming the valid ones) checks every field against its
+  annotation and the bounds and kind in its metadata (:mod:`sc_heatmaps._option_checks`:
+  ``dataclasses.field(default=10, metadata={"ge": 1})``), then the checks between fields
+  (:meth:`Options.check_together`: ``vmin < vmax``, ``vcenter`` between them);
 - :meth:`Options.to_params` is the JSON-ready record written to the sidecar;
 - :func:`cli_parsers` derives the ``--kwargs KEY:VALUE`` parsers from the field types.
 
-This module knows no AnnData and no matplotlib.
+This module knows no AnnData; matplotlib is imported only to check colours, colormaps
+and Axes.
 """
 
 from __future__ import annotations
@@ -24,12 +28,41 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 
-from ._validate import check_choice
+from ._option_checks import check_value, option_error
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """Base of every figure's options (frozen: an options object never changes)."""
+    """Base of every figure's options (frozen: an options object never changes).
+
+    Every field is checked when the object is built: its type, its bounds and kind
+    (metadata keys ``"ge"``, ``"gt"``, ``"le"``, ``"lt"``, ``"kind"``), then the fields
+    together. A refused value raises :class:`sc_heatmaps._option_checks.OptionError`
+    (a ``ValueError`` and a ``TypeError``): ``option 'n_genes' = -5: must be an
+    integer >= 1``.
+    """
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):
+            value = check_value(f.name, getattr(self, f.name), hints[f.name], f.metadata)
+            object.__setattr__(self, f.name, value)
+        self.check_together()
+
+    def check_together(self) -> None:
+        """Checks between fields: ``vmin < vmax``, and ``vcenter`` strictly between the
+        limits given. Subclasses add theirs (calling this one)."""
+        vmin, vmax = getattr(self, "vmin", None), getattr(self, "vmax", None)
+        if vmin is not None and vmax is not None and not vmin < vmax:
+            raise option_error("vmin", vmin, f"smaller than vmax = {vmax!r}")
+        vcenter = getattr(self, "vcenter", None)
+        if vcenter is None:
+            return
+        if (vmin is not None and not vcenter > vmin) or (vmax is not None and not vcenter < vmax):
+            limits = " and ".join(
+                f"{n} = {v!r}" for n, v in (("vmin", vmin), ("vmax", vmax)) if v is not None
+            )
+            raise option_error("vcenter", vcenter, f"strictly between {limits}")
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -43,16 +76,14 @@ class Options:
             raise TypeError(
                 f"Unknown options {unknown}; valid options are {sorted(cls.field_names())}."
             )
-        opts = cls(**kwargs)
-        opts.check_choices()
-        return opts
+        return cls(**kwargs)
 
-    def check_choices(self) -> None:
-        """Every ``Literal`` option holds one of its choices (``ValueError`` otherwise)."""
-        for name, hint in _hints(type(self)).items():
-            choices = literal_choices(hint)
-            if choices:
-                check_choice(name, getattr(self, name), choices)
+    @classmethod
+    def check_field(cls, name: str, value):
+        """``value`` checked as field ``name`` is when an options object is built (for a
+        value that travels outside the options object, e.g. the app's marker count)."""
+        declared = {f.name: f for f in dataclasses.fields(cls)}[name]
+        return check_value(name, value, _hints(cls)[name], declared.metadata)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -67,6 +98,7 @@ class Options:
         }
 
 
+@functools.cache
 def _hints(cls) -> dict:
     return typing.get_type_hints(cls)
 

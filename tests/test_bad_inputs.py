@@ -186,19 +186,19 @@ CASES = {
         make_synthetic,
         lambda a: sch.pl.grouped_heatmap(a, ["G00"], "cluster", vmin=2, vmax=1),
         ValueError,
-        r"vmin=2 must be smaller",
+        r"option 'vmin' = 2.0: must be smaller than vmax = 1.0",
     ),
     "vcenter outside": (
         make_synthetic,
         lambda a: sch.pl.grouped_heatmap(a, ["G00"], "cluster", vmin=0, vmax=1, vcenter=3),
         ValueError,
-        r"vcenter=3 must lie",
+        r"option 'vcenter' = 3.0: must be strictly between vmin = 0.0 and vmax = 1.0",
     ),
     "figsize too small": (
         make_synthetic,
         lambda a: sch.pl.grouped_heatmap(a, ["G00"], "cluster", figsize=(-1, 3)),
         ValueError,
-        r"figsize=\(-1, 3\) is too small",
+        r"option 'figsize' = \(-1, 3\): must be two positive finite numbers",
     ),
     "subset category unknown": (
         make_synthetic,
@@ -237,7 +237,7 @@ CASES = {
         make_synthetic,
         lambda a: sch.pl.cell_heatmap(a, ["G00"], "cluster", reduce="x"),
         ValueError,
-        r"reduce='x'.*'bins', 'sample'",
+        r"option 'reduce' = 'x': must be one of 'bins', 'sample'",
     ),
     "interactive on a scatter": (
         make_synthetic,
@@ -473,13 +473,13 @@ CASES = {
         make_synthetic,
         lambda a: sch.pl.grouped_heatmap(a, ["G00"], "cluster", cmap="nosuchcmap"),
         ValueError,
-        r"cmap='nosuchcmap'.*'blue_white_red'",
+        r"option 'cmap' = 'nosuchcmap'.*'blue_white_red'",
     ),
     "vmin not a number (pl)": (
         make_synthetic,
         lambda a: sch.pl.grouped_heatmap(a, ["G00"], "cluster", vmin="0"),
         ValueError,
-        r"vmin='0' is not valid; it must be a finite number or None",
+        r"option 'vmin' = '0': must be a finite number or None",
     ),
     "empty AnnData (pl)": (
         _empty,
@@ -550,13 +550,17 @@ EXPORT_CASES = {
     "dpi zero": (
         lambda p, d: p.savefig(d / "fig.png", dpi=0),
         ValueError,
-        r"dpi=0 is not valid; it must be a positive number",
+        r"option 'dpi' = 0: must be a number >= 10 dots per inch",
     ),
-    "dpi negative": (lambda p, d: p.savefig(d / "fig.png", dpi=-300), ValueError, r"dpi=-300"),
+    "dpi negative": (
+        lambda p, d: p.savefig(d / "fig.png", dpi=-300),
+        ValueError,
+        r"option 'dpi' = -300: must be a number >= 10",
+    ),
     "dpi as text": (
         lambda p, d: p.savefig(d / "fig.png", dpi="300"),
         ValueError,
-        r"dpi='300' is not valid; it must be a positive number",
+        r"option 'dpi' = '300': must be a number >= 10",
     ),
     "missing directory": (
         lambda p, d: p.savefig(d / "nope" / "fig.pdf"),

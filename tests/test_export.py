@@ -96,7 +96,7 @@ def test_unknown_extension_lists_formats(plot, tmp_path, name):
 
 @pytest.mark.parametrize("dpi", [0, -5, float("nan")])
 def test_bad_dpi(plot, tmp_path, dpi):
-    with pytest.raises(ValueError, match=r"dpi=.*positive"):
+    with pytest.raises(ValueError, match=r"option 'dpi' = .*: must be a number >= 10"):
         plot.savefig(tmp_path / "fig.png", dpi=dpi)
 
 

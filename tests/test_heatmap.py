@@ -159,7 +159,7 @@ def test_colour_schemes_and_limits(synthetic):
     z = sch.pl.grouped_heatmap(synthetic, ["G00", "G04"], "cluster")
     norm = z.axes["heatmap"][0].collections[0].norm
     assert norm.vmin == pytest.approx(-norm.vmax)
-    with pytest.raises(ValueError, match=r"cmap='rainbowz'.*'blue_white_red'"):
+    with pytest.raises(ValueError, match=r"option 'cmap' = 'rainbowz'.*'blue_white_red'"):
         sch.pl.grouped_heatmap(synthetic, ["G00"], "cluster", cmap="rainbowz")
 
 
@@ -172,9 +172,9 @@ def test_body_is_rasterised_and_figsize_is_honoured(synthetic):
 
 
 def test_bad_options_name_valid_choices(synthetic):
-    with pytest.raises(ValueError, match=r"labels='both'.*'all', 'x', 'y', 'none'"):
+    with pytest.raises(ValueError, match=r"option 'labels' = 'both'.*'all', 'x', 'y', 'none'"):
         sch.pl.grouped_heatmap(synthetic, ["G00"], "cluster", labels="both")
-    with pytest.raises(ValueError, match=r"scale='log'.*'zscore', 'minmax'"):
+    with pytest.raises(ValueError, match=r"option 'scale' = 'log'.*'zscore', 'minmax'"):
         sch.pl.grouped_heatmap(synthetic, ["G00"], "cluster", scale="log")
     with pytest.raises(ValueError, match="cluster_key"):
         sch.pl.grouped_heatmap(synthetic, None, "cluster")

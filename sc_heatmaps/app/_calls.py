@@ -132,6 +132,8 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=N
     FigureCall
         The hashable call.
     """
+    from .._heatmap_options import GroupedHeatmapOptions
+
     defaults = _defaults(kind)
     kept = {}
     for key, value in options.items():
@@ -143,7 +145,7 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=N
         genes=tuple(genes),
         groupby=tuple(groupby),
         markers=markers,
-        n_genes=int(n_genes),
+        n_genes=GroupedHeatmapOptions.check_field("n_genes", n_genes),
         options=tuple(sorted(kept.items())),
         marks=tuple(sorted((marks or {}).items())),
     )

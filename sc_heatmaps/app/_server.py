@@ -37,6 +37,14 @@ def _number(text: str, label: str) -> float | None:
     return value
 
 
+def _whole(value):
+    """A numeric control's value: a whole number as an int; anything else as it is, for
+    the figure's options to refuse with their message (``option 'n_genes' = 1.5: ...``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _needed(key: str | None, what: str) -> str:
     if not key:
         raise InputError(f"choose the {what} key above (the data has no default for it)")
@@ -78,7 +86,7 @@ def heatmap_call(inp, state):
         groupby=groupby,
         markers=markers,
         marks=_marks(inp, state, groupby, cluster_key, dataset_key),
-        n_genes=max(1, int(inp.n_genes() or 1)),
+        n_genes=_whole(inp.n_genes()),
         cluster_key=cluster_key,
         dataset_key=dataset_key,
         clusters=_in_order(inp.clusters(), state.categories(cluster_key)),
@@ -132,7 +140,7 @@ def dual_call(inp, state):
         split_by=_needed(dataset_key, "dataset") if inp.split() else None,
         source=inp.dual_source(),
         method=inp.method(),
-        max_points=int(inp.max_points()) if inp.max_points() else None,
+        max_points=_whole(inp.max_points()) or None,
         gene_symbols=state.gene_symbols,
     )
 
@@ -217,17 +225,22 @@ def _figure_outputs(prefix: str, calls, state, output):
         png = result()[1]
         return None if png is None else _image(png)
 
+    def code_text(which: int) -> str:
+        call = result()[0]
+        if call is None:
+            return ""
+        choice, problem = _attempt(lambda: _checked_export_choice(prefix))
+        return problem if choice is None else _figures.code_texts(state, call, *choice)[which]
+
     @output(id=f"{prefix}_code")
     @render.code
     def code():
-        call = result()[0]
-        return _figures.code_texts(state, call, *_export_choice(prefix))[0] if call else ""
+        return code_text(0)
 
     @output(id=f"{prefix}_cli")
     @render.code
     def cli():
-        call = result()[0]
-        return _figures.code_texts(state, call, *_export_choice(prefix))[1] if call else ""
+        return code_text(1)
 
     _downloads(prefix, result, state, output)
     return result
@@ -239,6 +252,15 @@ def _export_choice(prefix: str) -> tuple[str, float]:
     inp = get_current_session().input
     dpi = float(inp[f"{prefix}_dpi"]() or 300)
     return inp[f"{prefix}_format"](), int(dpi) if dpi == int(dpi) else dpi  # as the code shows
+
+
+def _checked_export_choice(prefix: str) -> tuple[str, float]:
+    """The export's format and DPI, the DPI checked as the export checks it."""
+    from .._limits import check_dpi
+
+    fmt, dpi = _export_choice(prefix)
+    check_dpi(dpi)
+    return fmt, dpi
 
 
 def _downloads(prefix: str, result, state, output) -> None:
@@ -253,7 +275,7 @@ def _downloads(prefix: str, result, state, output) -> None:
     def download():
         call = result()[0]
         if call is not None:
-            yield _figures.export_zip(state, call, *_export_choice(prefix))
+            yield _figures.export_zip(state, call, *_checked_export_choice(prefix))
 
     @output(id=f"{prefix}_params")
     @render.download_button(filename=f"{prefix}_parameters.json", media_type="application/json")

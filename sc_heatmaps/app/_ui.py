@@ -6,6 +6,7 @@ figures are PNG images.
 
 from __future__ import annotations
 
+from ..cli._args import DPI_RANGE
 from ._figures import EXPORT_FORMATS
 
 CMAPS = ("RdBu_r", "blue_white_red", "red_black_green", "viridis", "magma", "Reds")
@@ -26,7 +27,7 @@ def _export(ui, prefix: str):
     return ui.card(
         ui.card_header("Export"),
         ui.input_select(f"{prefix}_format", "Format", list(EXPORT_FORMATS)),
-        ui.input_numeric(f"{prefix}_dpi", "DPI", 300, min=10, max=2400),
+        ui.input_numeric(f"{prefix}_dpi", "DPI", 300, min=DPI_RANGE[0], max=DPI_RANGE[1]),
         ui.download_button(f"{prefix}_download", "Download figure (zip)"),
         ui.download_button(f"{prefix}_params", "Save parameters"),
     )

@@ -7,11 +7,15 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from .._heatmap_options import JITTER_MAX
+from .._limits import MIN_DPI
 from .._options import _finite
 
 FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
-DPI_RANGE = (10.0, 2400.0)  # dots per inch; the export also refuses canvases that are too big
-JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
+# dots per inch: the export's minimum, and a maximum for the command line and the app (the
+# export also refuses canvases that are too big)
+DPI_RANGE = (MIN_DPI, 2400.0)
+
 # what -o treats as a file extension: a dot, a letter, then up to four letters or digits
 # (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
@@ -60,6 +64,23 @@ def non_negative_int(text: str) -> int:
     if value < 0 or value != int(value):
         raise argparse.ArgumentTypeError(f"{text!r} must be a whole number, 0 or more")
     return int(value)
+
+
+PORT_RANGE = (0, 65535)
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 (any free port) to 65535."""
+    low, high = PORT_RANGE
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range; give a port from {low} to {high} (0: a free port)"
+        )
+    return value
 
 
 def dpi(text: str) -> float:
@@ -132,6 +153,29 @@ def kwargs(text: str, options_cls=None) -> dict:
         except ValueError as err:
             raise UsageError(f"--kwargs {key}: {err}") from None
     return out
+
+
+def merged(flags: dict, extra: dict, defaults: dict) -> dict:
+    """The options of the flags with those of ``--kwargs`` (``extra``) over them. A flag
+    given on the command line (its value is not its default) and a ``--kwargs`` key for the
+    same option with another value is a usage error naming both."""
+    for name, value in extra.items():
+        given = flags.get(name, defaults.get(name))
+        if name in flags and given != defaults.get(name) and given != value:
+            raise UsageError(
+                f"--kwargs {name}:{value} contradicts the flag that sets {name} to {given!r}; "
+                "give the option once"
+            )
+    return {**flags, **extra}
+
+
+def checked_options(options_cls, opts: dict):
+    """The figure's options object for ``opts``, built before any file is read: a value its
+    type or bounds refuse is a usage error (exit 2) with the options' message."""
+    try:
+        return options_cls.from_kwargs(opts)
+    except (TypeError, ValueError) as err:
+        raise UsageError(str(err)) from None
 
 
 def subset(text: str) -> dict[str, list[str]]:

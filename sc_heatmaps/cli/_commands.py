@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,11 +101,16 @@ def run_markers(args: argparse.Namespace) -> list[Path]:
     return [write_table(table, out)]
 
 
+def _defaults(options_cls) -> dict:
+    return {f.name: f.default for f in dataclasses.fields(options_cls)}
+
+
 def _heatmap_options(args: argparse.Namespace) -> dict:
+    """The grouped heatmap's arguments, its options checked before any file is read."""
+    from .._heatmap_options import GroupedHeatmapOptions
+
     var_names, n_markers = _args.genes(args.y_variable)
-    opts = {
-        "var_names": var_names,
-        "groupby": args.x_variable or args.groupby,
+    flags = {
         "cluster_key": args.cluster_key,
         "dataset_key": args.dataset_key,
         "clusters": args.clusters,
@@ -118,17 +124,38 @@ def _heatmap_options(args: argparse.Namespace) -> dict:
         "stat": args.value,
         "missing": args.missing,
         "gene_symbols": args.gene_symbols,
-        **(_args.kwargs(args.kwargs) if args.kwargs else {}),
     }
     if args.operation is not None:
         raise _args.UsageError(
             "-p/--operation combines replicate cells of a numeric obs value (-v COLUMN); with "
             f"-v {args.value} the expression of the cells in a group is already summarised"
         )
+    extra = _args.kwargs(args.kwargs) if args.kwargs else {}
+    opts = _args.merged(flags, extra, _defaults(GroupedHeatmapOptions))
+    _args.checked_options(GroupedHeatmapOptions, opts)
+    return {"var_names": var_names, "groupby": args.x_variable or args.groupby, **opts}
+
+
+def _matrix_options(args: argparse.Namespace) -> dict:
+    """The obs-value heatmap's options (-v COLUMN), checked before any file is read."""
+    from .._heatmap_options import MatrixHeatmapOptions
+
+    flags = {
+        "filter": args.filter,
+        "title": args.title,
+        "cluster_rows": args.cluster_rows,
+        "cluster_cols": args.cluster_cols,
+    }
+    extra = _args.kwargs(args.kwargs, MatrixHeatmapOptions) if args.kwargs else {}
+    opts = {
+        "value_name": f"{args.operation or ''} {args.value}".strip(),
+        **_args.merged(flags, extra, _defaults(MatrixHeatmapOptions)),
+    }
+    _args.checked_options(MatrixHeatmapOptions, opts)
     return opts
 
 
-def _obs_heatmap(adata, args: argparse.Namespace):
+def _obs_heatmap(adata, args: argparse.Namespace, opts: dict):
     from ..get import obs_summary
     from ..pl import matrix_heatmap
 
@@ -141,33 +168,23 @@ def _obs_heatmap(adata, args: argparse.Namespace):
     if not cols:
         raise _args.UsageError("give the obs key(s) of the columns with -x")
     table = obs_summary(adata, args.value, args.y_variable, cols, op=args.operation)
-    from .._heatmap_options import MatrixHeatmapOptions
-
-    extra = _args.kwargs(args.kwargs, MatrixHeatmapOptions) if args.kwargs else {}
-    return matrix_heatmap(
-        table,
-        filter=args.filter,
-        title=args.title,
-        cluster_rows=args.cluster_rows,
-        cluster_cols=args.cluster_cols,
-        value_name=f"{args.operation or ''} {args.value}".strip(),
-        **extra,
-    )
+    return matrix_heatmap(table, **opts)
 
 
 def run_heatmap(args: argparse.Namespace) -> list[Path]:
     from ..pl import grouped_heatmap
 
     _args.figure_output(args.output, args.format)  # a bad -o is refused before any work
+    expression = args.value in EXPRESSION_VALUES
+    opts = _heatmap_options(args) if expression else _matrix_options(args)  # checked first
     with steps(3, args.verbose) as step:
         step("reading " + str(args.input))
         adata = read(args.input, backed=True, subset=args.subset)
         step("computing and drawing")
-        if args.value in EXPRESSION_VALUES:
-            opts = _heatmap_options(args)
+        if expression:
             plot = grouped_heatmap(adata, opts.pop("var_names"), opts.pop("groupby"), **opts)
         else:
-            plot = _obs_heatmap(adata, args)
+            plot = _obs_heatmap(adata, args, opts)
         step("writing")
         return _export(plot, args)
 
@@ -178,8 +195,8 @@ def run_interactive(args: argparse.Namespace) -> list[Path]:
     if args.operation is not None or args.value not in EXPRESSION_VALUES:
         raise _args.UsageError("interactive takes -v mean|median|fraction (no -p)")
     out = _args.single_output(args.output, (".html", ".htm"), "an HTML page")
+    opts = _heatmap_options(args)  # checked before the file is read
     adata = read(args.input, backed=True, subset=args.subset)
-    opts = _heatmap_options(args)
     if out.parent != Path("."):
         out.parent.mkdir(parents=True, exist_ok=True)
     return [interactive_heatmap(adata, out, **opts).path]
@@ -190,11 +207,10 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
 
     if len(args.genes) != 2:
         raise _args.UsageError(f"--genes takes exactly two genes, got {args.genes}")
+    from .._heatmap_options import DualExpressionOptions
+
     _args.figure_output(args.output, args.format)
-    adata = read(args.input, backed=True, subset=args.subset)
-    plot = dual_expression(
-        adata,
-        *args.genes,
+    opts = dict(
         color=args.color,
         split_by=args.split_by,
         source=args.source,
@@ -207,17 +223,18 @@ def run_dual(args: argparse.Namespace) -> list[Path]:
         title=args.title,
         gene_symbols=args.gene_symbols,
     )
-    return _export(plot, args)
+    _args.checked_options(DualExpressionOptions, opts)  # before the file is read
+    adata = read(args.input, backed=True, subset=args.subset)
+    return _export(dual_expression(adata, *args.genes, **opts), args)
 
 
 def run_correlation(args: argparse.Namespace) -> list[Path]:
+    from .._heatmap_options import CorrelationHeatmapOptions
     from ..pl import correlation_heatmap
 
     genes, _ = _args.genes(args.y_variable)
     _args.figure_output(args.output, args.format)
-    adata = read(args.input, backed=True, subset=args.subset)
-    plot = correlation_heatmap(
-        adata,
+    opts = dict(
         rows=args.rows,
         cols=args.cols,
         genes=genes,
@@ -232,7 +249,9 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
         title=args.title,
         gene_symbols=args.gene_symbols,
     )
-    return _export(plot, args)
+    _args.checked_options(CorrelationHeatmapOptions, opts)  # before the file is read
+    adata = read(args.input, backed=True, subset=args.subset)
+    return _export(correlation_heatmap(adata, **opts), args)
 
 
 def run_app(args: argparse.Namespace) -> list[Path]:

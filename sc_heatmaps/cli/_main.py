@@ -267,9 +267,9 @@ def _app(sub) -> None:
     )
     p.add_argument(
         "--port",
-        type=_args.non_negative_int,
+        type=_args.port,
         default=8000,
-        help="port (default 8000; 0: a free port)",
+        help="port, 0 to 65535 (default 8000; 0: a free port)",
     )
 
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._limits import check_canvas
-from .._validate import check_positive, format_choices
+from .._limits import check_canvas, check_dpi
+from .._validate import format_choices
 from ._atomic import write_all_or_nothing
 from ._raster import rasterised_once
 
@@ -146,7 +146,9 @@ def savefig(
         Its directory must exist and be writable.
     dpi
         Dots per inch of raster output and of the rasterised parts of vector
-        output (positive).
+        output, at least ``sc_heatmaps._limits.MIN_DPI`` (10) in every format, as on
+        the command line and in the app: below 7 the text cannot be rendered into
+        PNG, TIFF or JPEG.
     sidecars
         For plots, also write ``<stem>.tsv`` and ``<stem>.json``.
 
@@ -169,7 +171,7 @@ def savefig(
     from .._gc import gc_paused
     from .._text import clean_figure_text
 
-    check_positive("dpi", dpi)
+    check_dpi(dpi)
     path, fmt = check_target(path)
     figure = plot_or_figure if isinstance(plot_or_figure, Figure) else plot_or_figure.figure
     check_canvas(*figure.get_size_inches(), dpi)

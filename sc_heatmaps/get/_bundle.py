@@ -113,7 +113,9 @@ def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
         kept = {b: g for b, g in blocks.items() if g}
         return in_user_order(kept, opts.clusters), "top_markers"
     if isinstance(var_names, Mapping):
-        return {str(b): list(g) for b, g in var_names.items()}, "user"
+        return {
+            str(b): [g] if isinstance(g, str) else list(g) for b, g in var_names.items()
+        }, "user"
     if isinstance(var_names, str):
         return as_name_list(var_names, "var_names"), "user"
     return list(var_names), "user"

@@ -15,6 +15,7 @@ from .._groups import cluster_mask, make_grouping
 from .._sources import column_block, resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
+    as_name_list,
     check_choice,
     format_choices,
     missing_names_message,
@@ -213,8 +214,8 @@ def correlation(
     *,
     rows: str | Sequence[str] = "genes",
     cols: str | Sequence[str] = "genes",
-    genes: Sequence[str] | None = None,
-    obs_keys: Sequence[str] | None = None,
+    genes: str | Sequence[str] | None = None,
+    obs_keys: str | Sequence[str] | None = None,
     method: Literal["pearson", "spearman"] = "pearson",
     min_nonzero: int = 10,
     groupby: str | None = None,
@@ -234,10 +235,12 @@ def correlation(
         ``"genes"``, ``"obs"`` (numeric obs columns, e.g. QC values) or a list
         of names (genes or obs columns).
     genes
-        Genes for ``"genes"``; default: the top 50 highly variable genes when
+        Genes for ``"genes"``: a list, or one string of comma-separated names
+        (``"ISG15"`` is one gene); default: the top 50 highly variable genes when
         they are marked, else the top 5 markers per cluster of ``cluster_key``.
     obs_keys
-        Obs columns for ``"obs"``; default: every numeric column.
+        Obs columns for ``"obs"`` (a list or a comma-separated string); default:
+        every numeric column.
     method
         ``"pearson"`` or ``"spearman"``.
     min_nonzero
@@ -287,6 +290,8 @@ def correlation(
     mask = cluster_mask(adata.obs, keys, clusters, cluster_key)
     if not mask.any():
         raise ValueError(f"No cells left after selecting clusters={clusters!r}.")
+    genes = as_name_list(genes, "genes")  # "ISG15" is one gene, "ISG15,MX1" two
+    obs_keys = as_name_list(obs_keys, "obs_keys")
     symbols = gene_names(adata, gene_symbols, source)  # gene names in, labels out
     genes = symbols.translate(genes)
     rows, cols = (symbols.translate(spec, keep=adata.obs.columns) for spec in (rows, cols))

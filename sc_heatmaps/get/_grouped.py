@@ -60,7 +60,8 @@ def as_gene_list(var_names: str | Sequence[str] | Mapping[str, Sequence[str]]) -
     if isinstance(var_names, str):
         genes = [var_names]
     elif isinstance(var_names, Mapping):
-        genes = list(dict.fromkeys(g for block in var_names.values() for g in block))
+        blocks = ([b] if isinstance(b, str) else b for b in var_names.values())  # one gene
+        genes = list(dict.fromkeys(g for block in blocks for g in block))
     else:
         genes = [str(g) for g in var_names]
         counts = Counter(genes)  # one pass: list.count per gene took minutes for 20,000

@@ -42,14 +42,16 @@ class DifferencesHeatmapOptions(Options):
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
     genes: str | Sequence[str] | None = None
-    n_genes: int = 5
+    n_genes: int = field(default=5, metadata={"ge": 1})
     rank_by: Literal["logfc", "score"] = "score"
-    max_pval_adj: float | None = 0.05
-    palettes: Mapping[str, Mapping[str, str]] | None = None
-    cmap: str = "RdBu_r"
+    max_pval_adj: float | None = field(default=0.05, metadata={"ge": 0, "le": 1})
+    palettes: Mapping[str, Mapping[str, str]] | None = field(
+        default=None, metadata={"kind": "color"}
+    )
+    cmap: str = field(default="RdBu_r", metadata={"kind": "cmap"})
     labels: Labels = "auto"
-    vmax: float | None = None
-    figsize: tuple[float, float] | None = None
+    vmax: float | None = field(default=None, metadata={"gt": 0})  # the scale is -vmax..vmax
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
     title: str | None = None
     alpha: float | None = field(default=0.05, metadata={"gt": 0, "lt": 1})
 

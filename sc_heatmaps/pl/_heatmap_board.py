@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._limits import check_figure_inches
+from .._option_checks import option_error
 from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
 from . import _board_legends as lg
@@ -681,11 +682,20 @@ def _check_limits(vmin, vmax, vcenter) -> None:
     for name, value in (("vmin", vmin), ("vmax", vmax), ("vcenter", vcenter)):
         check_number(name, value, allow_none=True)
     if vmin is not None and vmax is not None and not vmin < vmax:
-        raise ValueError(f"vmin={vmin!r} must be smaller than vmax={vmax!r}.")
+        raise option_error(
+            "vmin",
+            vmin,
+            f"smaller than vmax = {vmax!r}, the upper limit used (the data's unless given)",
+        )
     if vcenter is not None and (
         (vmin is not None and vcenter <= vmin) or (vmax is not None and vcenter >= vmax)
     ):
-        raise ValueError(f"vcenter={vcenter!r} must lie between vmin={vmin!r} and vmax={vmax!r}.")
+        raise option_error(
+            "vcenter",
+            vcenter,
+            f"strictly between vmin = {vmin!r} and vmax = {vmax!r}, the limits used (the data's "
+            "unless given)",
+        )
 
 
 def _text_width(text: str, fontsize: float) -> float:

@@ -160,6 +160,10 @@ def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
     return d
 
 
+def _is_adata(value) -> bool:
+    return hasattr(value, "obs") and hasattr(value, "var_names")
+
+
 def _page(data: dict) -> str:
     """The page: user strings cleaned here, escaped for plotly by ``esc`` in the script."""
     import plotly.offline
@@ -212,7 +216,9 @@ def interactive_heatmap(
     title
         Page and figure title.
     **options
-        With an AnnData: the options of :func:`grouped_heatmap`.
+        With an AnnData: the options of :func:`grouped_heatmap`, checked as it
+        checks them (unknown names, types, bounds, ``vmin < vmax``, ``vcenter``
+        between them). With a plot: none.
 
     Returns
     -------
@@ -229,12 +235,17 @@ def interactive_heatmap(
     True
     """
     filename = Path(path).stem if path is not None else "sc_heatmaps"
+    if options and not _is_adata(plot_or_adata):
+        raise TypeError(
+            f"Unknown options {sorted(options)}: with a plot, interactive_heatmap takes only "
+            "path and title (the plot's options were given when it was drawn)."
+        )
     if isinstance(plot_or_adata, HeatmapPlot):
         plot = plot_or_adata
         data = _from_bundle(plot.bundle, plot.spec.cmap, title or plot.spec.title, filename)
     elif isinstance(plot_or_adata, CorrelationPlot):
         data = _from_correlation(plot_or_adata, title, filename)
-    elif hasattr(plot_or_adata, "obs") and hasattr(plot_or_adata, "var_names"):
+    elif _is_adata(plot_or_adata):
         var_names = options.pop("var_names", None)
         groupby = options.pop("groupby", None)
         bundle = prepare(plot_or_adata, var_names, groupby, **options)

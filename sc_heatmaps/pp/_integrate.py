@@ -15,6 +15,7 @@ from .._sources import resolve_source
 from .._validate import (
     MAX_LISTED,
     ScHeatmapsKeyError,
+    as_name_list,
     categorical_obs,
     check_choice,
     check_obs_key,
@@ -32,7 +33,7 @@ def integrate(
     method: Literal["combat"] = "combat",
     source: str = "RNA",
     key_added: str = "integrated",
-    covariates: Sequence[str] | None = None,
+    covariates: str | Sequence[str] | None = None,
     overwrite: bool = False,
     missing: Literal["raise", "drop"] = "raise",
 ) -> None:
@@ -55,7 +56,8 @@ def integrate(
     key_added
         Name of the new layer.
     covariates
-        Obs keys of biological covariates to protect (e.g. the cluster key).
+        Obs keys of biological covariates to protect (e.g. the cluster key); a
+        list, or one string of comma-separated keys.
     overwrite
         Replace an existing layer of that name.
     missing
@@ -83,7 +85,7 @@ def integrate(
     check_choice("method", method, METHODS)
     check_choice("missing", missing, MISSING)
     batches = categorical_obs(adata.obs, batch_key, "batch_key")
-    covariates = list(covariates or [])
+    covariates = as_name_list(covariates, "covariates") or []  # a string: comma-separated keys
     for cov in covariates:
         check_obs_key(adata.obs, cov, "covariate")
     if pd.Series(batches).isna().any():
