@@ -91,8 +91,11 @@ def resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
     return keys
 
 
-def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
-    """Genes as {block: genes} (or a flat list), and where they came from."""
+def resolve_genes(adata, var_names, opts, *, find_markers=None) -> tuple[list | dict, str]:
+    """Genes as {block: genes} (or a flat list), and where they came from.
+
+    ``find_markers`` computes the markers of ``var_names=None`` (default
+    :func:`marker_genes`, same arguments); the app passes one that caches its results."""
     if var_names is None:
         if opts.cluster_key is None:
             raise ValueError(
@@ -104,7 +107,7 @@ def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
             kws.setdefault("groups", as_name_list(opts.clusters, "clusters"))
         if kws["source"] != opts.source:
             kws.setdefault("candidates", usable_genes(resolve_source(adata, opts.source)))
-        blocks = marker_genes(adata, opts.cluster_key, **kws)
+        blocks = (find_markers or marker_genes)(adata, opts.cluster_key, **kws)
         kept = {b: g for b, g in blocks.items() if g}
         return in_user_order(kept, opts.clusters), "top_markers"
     if isinstance(var_names, Mapping):
@@ -145,14 +148,17 @@ def block_palette(adata, cluster_key, blocks: list[str]) -> dict:
     return dict(zip(blocks, default_palette(len(blocks)), strict=True))
 
 
-def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> HeatmapBundle:
+def grouped_bundle(
+    adata, var_names, groupby, opts, *, expression=None, find_markers=None
+) -> HeatmapBundle:
     """The bundle of :func:`sc_heatmaps.pl.grouped_heatmap` (``opts``: its options).
 
     ``expression`` computes the grouped expression (default :func:`grouped_expression`,
-    same arguments); the app passes one that caches its results.
+    same arguments) and ``find_markers`` the markers of ``var_names=None`` (default
+    :func:`marker_genes`); the app passes ones that cache their results.
     """
     keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
-    genes, origin = resolve_genes(adata, var_names, opts)
+    genes, origin = resolve_genes(adata, var_names, opts, find_markers=find_markers)
     ge = (expression or grouped_expression)(
         adata,
         genes,
