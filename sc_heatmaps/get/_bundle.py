@@ -110,6 +110,11 @@ def resolve_genes(adata, var_names, opts, *, find_markers=None) -> tuple[list | 
         blocks = (find_markers or marker_genes)(adata, opts.cluster_key, **kws)
         kept = {b: g for b, g in blocks.items() if g}
         return in_user_order(kept, opts.clusters), "top_markers"
+    if getattr(opts, "markers_kws", None):
+        raise ValueError(
+            f"markers_kws={opts.markers_kws!r} applies to the markers of var_names=None, but "
+            "var_names are given; drop markers_kws or var_names."
+        )
     if isinstance(var_names, Mapping):
         return {str(b): list(g) for b, g in var_names.items()}, "user"
     if isinstance(var_names, str):
@@ -117,8 +122,29 @@ def resolve_genes(adata, var_names, opts, *, find_markers=None) -> tuple[list | 
     return list(var_names), "user"
 
 
+# markers_kws keys that repeat an option of the figure: {marker_genes argument: option}
+_MARKERS_KWS_OWNED = {
+    "n_genes": "n_genes",
+    "groups": "clusters",
+    "gene_symbols": "gene_symbols",
+    "kind": "markers",
+    "dataset_key": "dataset_key",
+}
+
+
 def _markers_kws(opts) -> dict:
     kws = dict(getattr(opts, "markers_kws", None) or {})
+    repeated = {k: _MARKERS_KWS_OWNED[k] for k in kws if k in _MARKERS_KWS_OWNED}
+    if repeated:
+        said = ", ".join(
+            f"markers_kws[{k!r}]={kws[k]!r} (the figure's {o}={getattr(opts, o)!r})"
+            for k, o in repeated.items()
+        )
+        raise ValueError(
+            f"{said}: these are options of the figure itself, recorded in its sidecar; "
+            f"pass {', '.join(f'{o}=' for o in repeated.values())} and leave them out of "
+            "markers_kws."
+        )
     if opts.gene_symbols is not None:
         kws.setdefault("gene_symbols", opts.gene_symbols)
     if opts.markers == "conserved":
