@@ -45,7 +45,8 @@ class FigureCall:
         Heatmap columns (obs keys); empty for the dual plot.
     markers
         ``None`` (the genes given), ``"top"`` or ``"conserved"``: the top ``n_genes``
-        markers per cluster from ``sch.get.marker_genes``.
+        markers per cluster, as ``grouped_heatmap(var_names=None, markers=...)`` picks
+        them (on a layer lacking genes, each cluster refilled from its ranking).
     n_genes
         Markers per cluster.
     options
