@@ -59,3 +59,16 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     plt.close("all")
     for name in ["markers.pdf", "markers.tsv", "isg15_ifi6.svg", "markers.html"]:
         assert (tmp_path / name).is_file(), name
+
+
+def test_ci_newest_stack_is_python_313_and_the_prerelease_run_is_not_counted():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert 'newest_python="$(find_python 3.13)"' in ci
+    assert "install --quiet --upgrade --pre scanpy anndata" in ci
+    assert 'timeout "${PRERELEASE_TIMEOUT:-900}"' in ci
+    # the closing total reads the two stacks' reports only
+    closing = ci[ci.rindex("# One closing line") :]
+    assert 'for name in ("lowest", "newest"):' in closing and "prerelease" not in closing
+    # the informational line never says "passed"/"failed" (the CI runner reads those)
+    report = ci[ci.index("# The informational run") : ci.rindex("# One closing line")]
+    assert "passed" not in report and "failed" not in report

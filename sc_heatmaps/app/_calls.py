@@ -11,6 +11,8 @@ import dataclasses
 import shlex
 from dataclasses import dataclass
 
+from ..cli._args import quote_names
+
 # the command line spells these options with flags of its own, not in --kwargs
 _CLI_FLAGS = {
     "cluster_key": "--cluster-key",
@@ -43,7 +45,8 @@ class FigureCall:
         Heatmap columns (obs keys); empty for the dual plot.
     markers
         ``None`` (the genes given), ``"top"`` or ``"conserved"``: the top ``n_genes``
-        markers per cluster from ``sch.get.marker_genes``.
+        markers per cluster, as ``grouped_heatmap(var_names=None, markers=...)`` picks
+        them (on a layer lacking genes, each cluster refilled from its ranking).
     n_genes
         Markers per cluster.
     options
@@ -81,17 +84,13 @@ class FigureCall:
         """The public function drawn by this call."""
         return {"heatmap": "grouped_heatmap", "dual": "dual_expression"}[self.kind]
 
-    def marker_kwargs(self) -> dict:
-        """The keyword arguments of ``sch.get.marker_genes`` for this call."""
+    def public_kwargs(self) -> dict:
+        """The keyword arguments of the public function: the options, and for markers
+        ``n_genes`` and ``markers`` (``grouped_heatmap`` then picks the genes itself)."""
         kws = self.kwargs
-        out = {"n_genes": self.n_genes}
-        if kws.get("clusters"):
-            out["groups"] = kws["clusters"]
-        if kws.get("gene_symbols"):
-            out["gene_symbols"] = kws["gene_symbols"]
-        if self.markers == "conserved":
-            out.update(kind="conserved", dataset_key=kws.get("dataset_key"))
-        return out
+        if self.kind == "heatmap" and self.markers:
+            kws.update(n_genes=self.n_genes, markers=self.markers)
+        return kws
 
 
 def differences_method() -> str:
@@ -188,18 +187,13 @@ def python_code(
     """
     lines = ["import anndata as ad", "import sc_heatmaps as sch", ""]
     lines += _read_lines(inputs, dataset_key, backed)
-    options = ", ".join(f"{k}={_literal(v)}" for k, v in call.options)
+    kwargs = call.public_kwargs()
+    options = ", ".join(f"{k}={_literal(v)}" for k, v in sorted(kwargs.items()))
     if call.kind == "dual":
         x, y = call.genes
         lines.append(f"plot = sch.pl.dual_expression(adata, {x!r}, {y!r}, {options})")
     else:
-        genes = _literal(call.genes)
-        if call.markers:
-            kws = ", ".join(f"{k}={_literal(v)}" for k, v in call.marker_kwargs().items())
-            key = call.kwargs["cluster_key"]
-            lines.append(f"markers = sch.get.marker_genes(adata, {key!r}, {kws})")
-            lines.append("markers = {group: genes for group, genes in markers.items() if genes}")
-            genes = "markers"
+        genes = "None" if call.markers else _literal(call.genes)
         groupby = _literal(call.groupby)
         if call.marks:
             lines.append(_differences_line(call))
@@ -220,7 +214,7 @@ def _value_text(value) -> str:
     if value is None:
         return "none"
     if isinstance(value, tuple | list):
-        return ",".join(map(str, value))
+        return quote_names(value)
     if isinstance(value, float) and value == int(value):
         return f"{value:g}"
     return str(value)
@@ -262,11 +256,11 @@ def cli_line(call: FigureCall, inputs, *, fmt: str = "png", dpi: float = 300.0) 
     kws = call.kwargs
     args = ["sc-heatmaps", "heatmap" if call.kind == "heatmap" else "dual", "-i", str(inputs[0])]
     if call.kind == "dual":
-        args += ["--genes", ",".join(call.genes)]
+        args += ["--genes", quote_names(call.genes)]
     else:
-        args += ["-x", ",".join(call.groupby)]
+        args += ["-x", quote_names(call.groupby)]
         word = _MARKER_WORDS.get(call.markers)
-        args += ["-y", f"{word}:{call.n_genes}" if word else ",".join(call.genes)]
+        args += ["-y", f"{word}:{call.n_genes}" if word else quote_names(call.genes)]
         args += ["-v", kws["stat"]] if "stat" in kws else []
     args += _option_args(call)
     args += ["-o", call.kind, "--format", fmt, "--dpi", f"{dpi:g}"]

@@ -1,7 +1,7 @@
 """Drawing and exporting the figure of a :class:`~sc_heatmaps.app._calls.FigureCall`.
 
-Figures are those of the public API: markers from ``sch.get.marker_genes`` (cached per
-cluster key, source, clusters and marker kind), figures from ``sch.pl.dual_expression`` and
+Figures are those of the public API: markers from ``sch.get.marker_genes`` as
+``grouped_heatmap`` asks for them (cached per call), figures from ``sch.pl.dual_expression`` and
 from the steps of ``sch.pl.grouped_heatmap`` with its group statistics cached (both
 figures cached per call), files from ``plot.savefig``.
 """
@@ -22,18 +22,13 @@ EXPORT_FORMATS = ("png", "pdf", "svg", "tiff", "jpeg")
 _SUFFIX = {"png": "png", "pdf": "pdf", "svg": "svg", "tiff": "tiff", "jpeg": "jpg"}
 
 
-def marker_blocks(state, call: FigureCall) -> dict:
-    """``{cluster: genes}`` of ``sch.get.marker_genes`` (cached; empty blocks left out)."""
-    from ..get import marker_genes
+def marker_genes(state, adata, groupby, **kwargs) -> dict:
+    """``sch.get.marker_genes`` cached per call (the markers ``grouped_heatmap`` picks
+    for ``var_names=None``, per cluster key, clusters, marker kind and eligible genes)."""
+    from ..get import marker_genes as compute
 
-    key = call.kwargs.get("cluster_key")
-    kws = call.marker_kwargs()
-
-    def make() -> dict:
-        blocks = marker_genes(state.adata, key, **kws)
-        return {group: genes for group, genes in blocks.items() if genes}
-
-    return state.markers.get((key, repr(sorted(kws.items()))), make)
+    key = (groupby, repr(sorted(kwargs.items())))
+    return state.markers.get(key, lambda: compute(adata, groupby, **kwargs))
 
 
 def grouped_expression(state, adata, var_names, groupby, **kwargs):
@@ -73,11 +68,17 @@ def draw(state, call: FigureCall):
         from ..get._bundle import grouped_bundle
         from ..pl._draw import draw_bundle
 
-        genes = marker_blocks(state, call) if call.markers else list(call.genes)
+        genes = None if call.markers else list(call.genes)
         marks = {"significance": significance_table(state, call)} if call.marks else {}
-        opts = GroupedHeatmapOptions.from_kwargs({**call.kwargs, **marks})
-        cached = functools.partial(grouped_expression, state)
-        bundle = grouped_bundle(state.adata, genes, list(call.groupby), opts, expression=cached)
+        opts = GroupedHeatmapOptions.from_kwargs({**call.public_kwargs(), **marks})
+        bundle = grouped_bundle(
+            state.adata,
+            genes,
+            list(call.groupby),
+            opts,
+            expression=functools.partial(grouped_expression, state),
+            find_markers=functools.partial(marker_genes, state),
+        )
         return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
 
     return state.plots.get(call, make)
@@ -161,8 +162,8 @@ def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
         "genes": list(call.genes),
         "groupby": list(call.groupby) or None,
         "markers": call.markers,
-        "marker_genes": call.marker_kwargs() if call.markers else None,
-        "options": cls.from_kwargs(call.kwargs).to_params(),
+        "n_genes": call.n_genes if call.markers else None,
+        "options": cls.from_kwargs(call.public_kwargs()).to_params(),
         "significance": call.differences_kwargs() if call.marks else None,
         "format": fmt,
         "dpi": dpi,

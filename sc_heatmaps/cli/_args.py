@@ -104,9 +104,58 @@ def jitter(text: str) -> float:
     return value
 
 
+QUOTE = '"'
+_SPECIAL = (",", ";", ":", QUOTE)  # a name holding one of these is written in quotes
+
+
+def quote_name(name) -> str:
+    """``name`` as the list options read it back: as is, or in double quotes (a quote
+    inside doubled) when it holds a separator or a quote, or starts or ends with a space."""
+    text = str(name)
+    if text and text == text.strip() and not any(c in text for c in _SPECIAL):
+        return text
+    return QUOTE + text.replace(QUOTE, QUOTE * 2) + QUOTE
+
+
+def quote_names(items) -> str:
+    """Names joined by commas, each as :func:`quote_name` writes it."""
+    return ",".join(quote_name(n) for n in items)
+
+
+def split_quoted(text: str, sep: str, *, maxsplit: int = -1) -> list[str]:
+    """``text`` split at each ``sep`` outside double quotes (the quotes are kept)."""
+    pieces, current, quoted = [], [], False
+    for char in text:
+        if char == QUOTE:
+            quoted = not quoted
+        if char == sep and not quoted and maxsplit != len(pieces):
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise argparse.ArgumentTypeError(f"{text!r} has an unclosed double quote")
+    return [*pieces, "".join(current)]
+
+
+def unquote(piece: str) -> str:
+    """A piece of :func:`split_quoted`: stripped, or the text inside its double quotes."""
+    text = piece.strip()
+    inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == QUOTE else None
+    if inner is None or QUOTE in inner.replace(QUOTE * 2, ""):
+        if QUOTE in text:
+            raise argparse.ArgumentTypeError(
+                f"{piece!r}: write a name holding a double quote in double quotes, with "
+                'the quote doubled (e.g. "5""UTR")'
+            )
+        return text
+    return inner.replace(QUOTE * 2, QUOTE)
+
+
 def names(text: str) -> list[str]:
-    """Comma-separated names."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
+    """Comma-separated names; a name holding a comma, semicolon, colon or double quote,
+    or starting or ending with a space, is written in double quotes (``"T, CD4",B``)."""
+    items = [unquote(t) for t in split_quoted(text, ",") if t.strip()]
     if not items:
         raise argparse.ArgumentTypeError("give at least one name")
     return items
@@ -179,13 +228,21 @@ def checked_options(options_cls, opts: dict):
 
 
 def subset(text: str) -> dict[str, list[str]]:
-    """``"dataset:ctrl,stim;cluster:B cells"`` -> ``{"dataset": [...], "cluster": [...]}``."""
+    """``"dataset:ctrl,stim;cluster:B cells"`` -> ``{"dataset": [...], "cluster": [...]}``
+    (names holding ``,;:"`` in double quotes, as :func:`names` reads them)."""
+    try:
+        return _subset(text)
+    except argparse.ArgumentTypeError as err:
+        raise UsageError(f"-s/--subset: {err}") from None
+
+
+def _subset(text: str) -> dict[str, list[str]]:
     out = {}
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        key, sep, values = item.partition(":")
-        if not sep or not key.strip() or not values.strip():
+    for item in filter(None, (part.strip() for part in split_quoted(text, ";"))):
+        key, *values = split_quoted(item, ":", maxsplit=1)
+        if not values or not key.strip() or not values[0].strip():
             raise UsageError(f"-s/--subset item {item!r} is not KEY:VALUE[,VALUE...]")
-        out[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+        out[unquote(key)] = names(values[0])
     if not out:
         raise UsageError("-s/--subset is empty")
     return out

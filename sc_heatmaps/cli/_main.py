@@ -57,7 +57,12 @@ def _input(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--input", type=Path, required=True, help="input .h5ad file")
     p.add_argument("-s", "--subset", help='cells to keep, e.g. "dataset:ctrl,stim;cluster:B"')
     p.add_argument("--source", default="RNA", help="RNA, integrated or a layer name")
-    p.add_argument("--clusters", type=_args.names, help='keep these clusters, e.g. "0,3,5"')
+    p.add_argument(
+        "--clusters",
+        type=_args.names,
+        help='keep these clusters, e.g. "0,3,5" (a name holding a comma in double quotes: '
+        "'\"T, CD4\",B')",
+    )
     p.add_argument("--cluster-key", help="obs key of the clusters")
     p.add_argument(
         "--gene-symbols", help="var column of gene symbols: genes are given and labelled by it"

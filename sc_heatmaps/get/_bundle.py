@@ -96,8 +96,11 @@ def resolve_groupby(groupby, cluster_key, dataset_key) -> list[str]:
     return keys
 
 
-def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
-    """Genes as {block: genes} (or a flat list), and where they came from."""
+def resolve_genes(adata, var_names, opts, *, find_markers=None) -> tuple[list | dict, str]:
+    """Genes as {block: genes} (or a flat list), and where they came from.
+
+    ``find_markers`` computes the markers of ``var_names=None`` (default
+    :func:`marker_genes`, same arguments); the app passes one that caches its results."""
     if var_names is None:
         if opts.cluster_key is None:
             raise ValueError(
@@ -109,9 +112,14 @@ def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
             kws.setdefault("groups", as_name_list(opts.clusters, "clusters"))
         if kws["source"] != opts.source:
             kws.setdefault("candidates", usable_genes(resolve_source(adata, opts.source)))
-        blocks = marker_genes(adata, opts.cluster_key, **kws)
+        blocks = (find_markers or marker_genes)(adata, opts.cluster_key, **kws)
         kept = {b: g for b, g in blocks.items() if g}
         return in_user_order(kept, opts.clusters), "top_markers"
+    if getattr(opts, "markers_kws", None):
+        raise ValueError(
+            f"markers_kws={opts.markers_kws!r} applies to the markers of var_names=None, but "
+            "var_names are given; drop markers_kws or var_names."
+        )
     if isinstance(var_names, Mapping):
         return {
             str(b): [g] if isinstance(g, str) else list(g) for b, g in var_names.items()
@@ -121,8 +129,29 @@ def resolve_genes(adata, var_names, opts) -> tuple[list | dict, str]:
     return list(var_names), "user"
 
 
+# markers_kws keys that repeat an option of the figure: {marker_genes argument: option}
+_MARKERS_KWS_OWNED = {
+    "n_genes": "n_genes",
+    "groups": "clusters",
+    "gene_symbols": "gene_symbols",
+    "kind": "markers",
+    "dataset_key": "dataset_key",
+}
+
+
 def _markers_kws(opts) -> dict:
     kws = dict(getattr(opts, "markers_kws", None) or {})
+    repeated = {k: _MARKERS_KWS_OWNED[k] for k in kws if k in _MARKERS_KWS_OWNED}
+    if repeated:
+        said = ", ".join(
+            f"markers_kws[{k!r}]={kws[k]!r} (the figure's {o}={getattr(opts, o)!r})"
+            for k, o in repeated.items()
+        )
+        raise ValueError(
+            f"{said}: these are options of the figure itself, recorded in its sidecar; "
+            f"pass {', '.join(f'{o}=' for o in repeated.values())} and leave them out of "
+            "markers_kws."
+        )
     if opts.gene_symbols is not None:
         kws.setdefault("gene_symbols", opts.gene_symbols)
     if opts.markers == "conserved":
@@ -152,14 +181,17 @@ def block_palette(adata, cluster_key, blocks: list[str]) -> dict:
     return dict(zip(blocks, default_palette(len(blocks)), strict=True))
 
 
-def grouped_bundle(adata, var_names, groupby, opts, *, expression=None) -> HeatmapBundle:
+def grouped_bundle(
+    adata, var_names, groupby, opts, *, expression=None, find_markers=None
+) -> HeatmapBundle:
     """The bundle of :func:`sc_heatmaps.pl.grouped_heatmap` (``opts``: its options).
 
     ``expression`` computes the grouped expression (default :func:`grouped_expression`,
-    same arguments); the app passes one that caches its results.
+    same arguments) and ``find_markers`` the markers of ``var_names=None`` (default
+    :func:`marker_genes`); the app passes ones that cache their results.
     """
     keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
-    genes, origin = resolve_genes(adata, var_names, opts)
+    genes, origin = resolve_genes(adata, var_names, opts, find_markers=find_markers)
     check_significance(opts, keys)
     ge = (expression or grouped_expression)(
         adata,

@@ -109,7 +109,8 @@ def category_colors(adata, key: str, role=None) -> dict[str, str]:
         ``{category: "#rrggbb"}`` in category order. The colours are
         ``adata.uns[f"{key}_colors"]`` when it has a valid colour for every category
         (extra entries are ignored, as scanpy does), else :func:`default_palette`
-        in category order.
+        in category order; for a view of some cells, in the category order of the data
+        it was taken from (a category keeps its colour whichever cells are selected).
 
     Examples
     --------
@@ -123,8 +124,25 @@ def category_colors(adata, key: str, role=None) -> dict[str, str]:
     _role_deprecated(role, "category_colors")
     cat = categorical_obs(adata.obs, key, "key")
     names = [str(c) for c in cat.categories]
-    colors = _stored_colors(adata, key, len(names)) or _palette_colors(len(names))
+    stored = _stored_colors(adata, key, len(names))
+    if stored is None:
+        inherited = _parent_colors(adata, key, names)
+        if inherited is not None:
+            return inherited
+    colors = stored or _palette_colors(len(names))
     return dict(zip(names, colors, strict=True))
+
+
+def _parent_colors(adata, key: str, names: list[str]) -> dict[str, str] | None:
+    """For a view, the colours of ``names`` in the AnnData it was taken from (anndata keeps
+    it as ``_adata_ref``, never itself a view); ``None`` for an AnnData of its own."""
+    parent = getattr(adata, "_adata_ref", None) if getattr(adata, "is_view", False) else None
+    if parent is None or parent is adata or key not in parent.obs:
+        return None
+    full = category_colors(parent, key)
+    if not all(n in full for n in names):
+        return None
+    return {n: full[n] for n in names}
 
 
 def bar_colors(adata, keys: list[str], dataset_key: str | None = None) -> dict[str, dict]:

@@ -133,6 +133,7 @@ def marker_genes(
             key=None if key == "rank_genes_groups" else key,
         )
         _refuse_for_conserved(top_only, dataset_key)
+        _refuse_repeated(conserved_kws, [*common, "key_added", "groupby", "dataset_key"])
         kws = {**dict(conserved_kws or {}), **common, "key_added": None}
         table = conserved_markers(adata, groupby, dataset_key, **kws)
         return _as_mapping(table, "cluster", names)
@@ -165,6 +166,17 @@ def _as_mapping(table, column: str, names) -> dict[Hashable, list[str]]:
     return {
         group: names.labels(table.loc[groups == group, "gene"]) for group in groups.cat.categories
     }
+
+
+def _refuse_repeated(conserved_kws: Mapping | None, own: list[str]) -> None:
+    """``conserved_kws`` may not repeat an argument of :func:`marker_genes` itself (the
+    argument would silently win)."""
+    repeated = [k for k in (conserved_kws or {}) if k in own]
+    if repeated:
+        raise ValueError(
+            f"conserved_kws repeats {repeated!r}, which marker_genes takes itself "
+            f"({', '.join(f'{k}=' for k in repeated)}); pass them there, not in conserved_kws."
+        )
 
 
 def _refuse_for_conserved(top_only: Mapping, dataset_key) -> None:

@@ -7,6 +7,7 @@ that every panel has the size asked for, whatever the legend and labels take.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ FONT_LABEL = 7  # axis labels, panel titles, legend title
 FONT_SMALL = 6  # tick labels, legend entries, fractions: the print minimum
 NAME_CHARS = 32  # a category name wraps past this many characters
 LINE_CHARS = 64  # a legend entry on one line up to this many characters
+MIN_PANEL_SHARE = 0.4  # a legend below keeps the panels at least this share of the height
+MAX_LEGEND_COLS = 4  # columns tried for a legend beside the panels
+MAX_GROWTH = 1.3  # panels grow at most this much taller before a legend below widens
 
 
 @dataclass(frozen=True)
@@ -80,27 +84,68 @@ def _panel_block(fig, axes) -> tuple[float, float]:
 
 
 def place_legend(fig, axes, make_legend, fixed_size: bool):
-    """Put the legend beside the panels when it fits the page, else below them in as
-    many columns as the figure width holds, and grow the figure by its size (unless
-    the user gave the size). ``make_legend(loc, ncols)`` draws it."""
-    w, h = fig.get_size_inches()
-    legend = make_legend("outside right upper", 1)
-    lw, lh = _inches(fig, legend)
-    _, block_h = _panel_block(fig, axes)
-    beside = w + lw + 0.1 <= MAX_WIDTH and lh <= block_h + 0.3
+    """Put the legend beside the panels, in as few columns as make it no taller than
+    them, when that fits the page width; else below them, in the fewest columns (the
+    figure widening up to the page width) that keep the panels at least
+    :data:`MIN_PANEL_SHARE` of the figure's height within the page. The figure grows by
+    the legend's size (unless the user gave the size). ``make_legend(loc, ncols)`` draws
+    it."""
     if fixed_size:
-        beside = lw <= 0.35 * w
-    if beside:
-        if not fixed_size:
+        return _place_in_given_size(fig, axes, make_legend)
+    w, h = fig.get_size_inches()
+    _, block_h = _panel_block(fig, axes)
+    for ncols in range(1, MAX_LEGEND_COLS + 1):
+        legend = make_legend("outside right upper", ncols)
+        lw, lh = _inches(fig, legend)
+        if w + lw + 0.1 > MAX_WIDTH:
+            legend.remove()
+            break
+        if lh <= block_h + 0.3:
             fig.set_size_inches(w + lw + 0.1, h)
+            return legend, True
+        legend.remove()
+    return _place_below(fig, make_legend, (w, h), block_h), False
+
+
+def _place_below(fig, make_legend, size: tuple[float, float], block_h: float):
+    """The legend below the panels, in as many columns as the figure's width holds (it
+    widens only for one column). Taller panels then keep the panels' share of the height
+    (:func:`_keeping_share`); when they would grow by more than :data:`MAX_GROWTH`, more
+    columns are taken instead, the figure widening up to the page width."""
+    w, h = size
+    legend = make_legend("outside lower center", 1)
+    column_w = _inches(fig, legend)[0]
+    legend.remove()
+    fits = max(1, int((MAX_WIDTH - 0.2) // max(column_w, 1e-6)))
+    start = min(fits, max(1, int((w - 0.2) // max(column_w, 1e-6))))
+    for ncols in range(start, fits + 1):
+        legend = make_legend("outside lower center", ncols)
+        lw, lh = _inches(fig, legend)
+        if ncols == fits or _growth(block_h, h + lh + 0.1) <= MAX_GROWTH:
+            fig.set_size_inches(min(MAX_WIDTH, max(w, lw + 0.2)), h + lh + 0.1)
+            return legend
+        legend.remove()
+    raise AssertionError("unreachable: the last column count is always taken")
+
+
+def _growth(block_h: float, height: float) -> float:
+    """How much taller the panels must get to be :data:`MIN_PANEL_SHARE` of ``height``
+    (the rest of the figure keeping its size); 1 when they already are."""
+    rest = height - block_h
+    return max(1.0, MIN_PANEL_SHARE * rest / ((1 - MIN_PANEL_SHARE) * block_h))
+
+
+def _place_in_given_size(fig, axes, make_legend):
+    """With the user's figure size: beside when narrow enough, else below in the
+    columns the width holds."""
+    w, _ = fig.get_size_inches()
+    legend = make_legend("outside right upper", 1)
+    lw, _ = _inches(fig, legend)
+    if lw <= 0.35 * w:
         return legend, True
     legend.remove()
-    width = max(w, min(MAX_WIDTH, lw + 0.2))  # one column always fits
-    ncols = max(1, int((width - 0.2) // max(lw, 1e-6)))
-    legend = make_legend("outside lower center", ncols)
-    if not fixed_size:
-        fig.set_size_inches(width, h + _inches(fig, legend)[1] + 0.1)
-    return legend, False
+    ncols = max(1, int((w - 0.2) // max(lw, 1e-6)))
+    return make_legend("outside lower center", ncols), False
 
 
 def fit_panels(fig, axes, grid: Grid, min_width: float = 0.0) -> None:
@@ -125,8 +170,23 @@ def arrange(fig, axes, grid: Grid, make_legend, fixed_size: bool):
         return None
     legend, beside = place_legend(fig, axes, make_legend, fixed_size)
     if not fixed_size:
-        fit_panels(fig, axes, grid, 0.0 if beside else _inches(fig, legend)[0] + 0.2)
+        min_width = 0.0 if beside else _inches(fig, legend)[0] + 0.2
+        fit_panels(fig, axes, grid, min_width)
+        taller = _keeping_share(fig, axes, grid)
+        if taller is not grid:
+            fit_panels(fig, axes, taller, min_width)
     return legend
+
+
+def _keeping_share(fig, axes, grid: Grid) -> Grid:
+    """``grid``, or one with taller panels when a long legend below would leave the
+    panels less than :data:`MIN_PANEL_SHARE` of the figure's height."""
+    height = fig.get_size_inches()[1]
+    _, block_h = _panel_block(fig, axes)
+    growth = _growth(block_h, height)
+    if growth <= 1.0:
+        return grid
+    return dataclasses.replace(grid, panel_h=grid.panel_h * 1.02 * growth)
 
 
 def first_size(grid: Grid, has_title: bool) -> tuple[float, float]:
