@@ -291,7 +291,7 @@ class _Sides:
 def _sides(design: _Design, st: GroupStats, ci: int, ds: str, ref: str | None) -> _Sides:
     n_units = len(design.units)
     rows = slice(ci * n_units, (ci + 1) * n_units)
-    sub = GroupStats(n=st.n[rows], sums=st.sums[rows], sum_sq=st.sum_sq[rows], n_pos=st.n_pos[rows])
+    sub = st.rows(rows)
     owner = design.unit_dataset
     is_ds = owner == ds
     is_ref = (owner == ref) if ref is not None else (~is_ds & (owner != ""))
@@ -311,16 +311,12 @@ def _why_skipped(sides: _Sides, pseudobulk: bool) -> str | None:
     return None
 
 
-def _pooled(st: GroupStats, mask: np.ndarray) -> tuple:
-    return st.n[mask].sum(), st.sums[mask].sum(0), st.sum_sq[mask].sum(0), st.n_pos[mask].sum(0)
-
-
 def _side_moments(sides: _Sides, mask: np.ndarray, pseudobulk: bool) -> tuple:
     """Mean, variance and size of one side: of its cells, or of its samples' means."""
     if not pseudobulk:
-        n, s, q, _ = _pooled(sides.stats, mask)
-        mean, var = _mean_var(s, q, n)
-        return mean, var, n
+        pooled = sides.stats.pooled(mask)
+        mean, var = _mean_var(pooled)
+        return mean, var, pooled.n
     means = sides.stats.sums[mask] / sides.stats.n[mask][:, None]
     return means.mean(axis=0), means.var(axis=0, ddof=1), int(mask.sum())
 
@@ -342,8 +338,8 @@ def _ttest(sides: _Sides, method: str, *, design: _Design, log1p, **_) -> dict:
 def _descriptive(sides: _Sides, mean_d, mean_r, log1p) -> dict:
     """scanpy's log fold change, and the fractions of cells above 0 on each side."""
     expm1 = _expm1(log1p)
-    n_d, _, _, pos_d = _pooled(sides.stats, sides.dataset)
-    n_r, _, _, pos_r = _pooled(sides.stats, sides.reference)
+    d, r = sides.stats.pooled(sides.dataset), sides.stats.pooled(sides.reference)
+    n_d, pos_d, n_r, pos_r = d.n, d.n_pos, r.n, r.n_pos
     with np.errstate(invalid="ignore", divide="ignore"):
         logfc = np.log2((expm1(mean_d) + 1e-9) / (expm1(mean_r) + 1e-9))
     return {"logfc": logfc, "pct_dataset": pos_d / n_d, "pct_reference": pos_r / n_r}
@@ -375,8 +371,8 @@ def _rank_on_side(sides: _Sides, method: str, *, expr, design, log1p, ci) -> dic
         result = compute_ranking(sub, cat, request, log1p)
     position = pd.Index(np.asarray(result["names"]["dataset"]).astype(str))
     back = position.get_indexer(expr.var_names.astype(str))
-    n_d, s_d, _, _ = _pooled(sides.stats, sides.dataset)
-    n_r, s_r, _, _ = _pooled(sides.stats, sides.reference)
+    d, r = sides.stats.pooled(sides.dataset), sides.stats.pooled(sides.reference)
+    n_d, s_d, n_r, s_r = d.n, d.sums, r.n, r.sums
     return {
         "score": np.asarray(result["scores"]["dataset"], dtype=np.float64)[back],
         "pval": np.asarray(result["pvals"]["dataset"], dtype=np.float64)[back],
