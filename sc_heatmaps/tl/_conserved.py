@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._plural import counted
 from .._sources import resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
@@ -255,7 +256,8 @@ def _min_datasets(value, n_datasets: int) -> int:
         )
     if value > n_datasets:
         raise ValueError(
-            f"min_datasets={value!r} is more than the {n_datasets} datasets of dataset_key."
+            f"min_datasets={value!r} is more than the {counted(n_datasets, 'dataset')} of "
+            "dataset_key."
         )
     return int(value)
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
+from .._plural import counted
 from .._sources import resolve_source
 from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
 from ._checks import checked_log1p, refuse_nonfinite, warn_if_counts
@@ -201,7 +202,22 @@ def _present(cat: pd.Categorical, mask: np.ndarray) -> list[str]:
     return [str(c) for c, n in zip(cat.categories, counts, strict=True) if n > 0]
 
 
+def _check_distinct_keys(dataset_key, cluster_key, sample_key) -> None:
+    """The keys name different obs columns: a comparison of a column with itself has no
+    cluster holding two datasets."""
+    keys = {"dataset_key": dataset_key, "cluster_key": cluster_key, "sample_key": sample_key}
+    named = [(k, v) for k, v in keys.items() if v is not None]
+    for i, (first, value) in enumerate(named):
+        for second, other in named[i + 1 :]:
+            if isinstance(value, str) and value == other:
+                raise ValueError(
+                    f"{first}={value!r} and {second}={other!r} are the same obs key; "
+                    f"{first} and {second} must be different columns of adata.obs."
+                )
+
+
 def _design(obs, dataset_key, cluster_key, sample_key, clusters) -> _Design:
+    _check_distinct_keys(dataset_key, cluster_key, sample_key)
     ds_cat = categorical_obs(obs, dataset_key, "dataset_key")
     cl_cat = categorical_obs(obs, cluster_key, "cluster_key")
     sm_cat = None if sample_key is None else categorical_obs(obs, sample_key, "sample_key")
@@ -300,14 +316,14 @@ def _sides(design: _Design, st: GroupStats, ci: int, ds: str, ref: str | None) -
 
 
 def _why_skipped(sides: _Sides, pseudobulk: bool) -> str | None:
-    what = "samples" if pseudobulk else "cells"
+    what = "sample" if pseudobulk else "cell"
     counts = [
         int(sides.dataset.sum()) if pseudobulk else int(sides.stats.n[sides.dataset].sum()),
         int(sides.reference.sum()) if pseudobulk else int(sides.stats.n[sides.reference].sum()),
     ]
     for side, n in zip(("dataset", "reference"), counts, strict=True):
         if n < 2:
-            return f"{n} {what} in the {side} (at least 2 are needed)"
+            return f"{counted(n, what)} in the {side} (at least 2 are needed)"
     return None
 
 
