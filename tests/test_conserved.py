@@ -305,3 +305,20 @@ def test_get_refuses_top_only_options(example):
         )
     with pytest.raises(ValueError, match="kind"):
         sch.get.marker_genes(example, "cluster", kind="pooled")
+
+
+def test_an_unused_dataset_category_changes_nothing(example):
+    """One dataset plus a category without cells: the result is that of the one dataset
+    (min_datasets defaults to 1 for a single dataset), equal to scanpy's ranking on it."""
+    one = example[(example.obs["dataset"] == "ctrl").to_numpy()].copy()
+    one.obs["dataset"] = one.obs["dataset"].cat.remove_unused_categories()
+    unused = one.copy()
+    unused.obs["dataset"] = unused.obs["dataset"].cat.add_categories(["never"])
+    table = sch.tl.conserved_markers(unused, "cluster", "dataset", n_genes=5, duplicates="keep")
+    clean = sch.tl.conserved_markers(one, "cluster", "dataset", n_genes=5, duplicates="keep")
+    assert len(table) > 0
+    pd.testing.assert_frame_equal(table, clean)
+    per = _per_dataset(one, "cluster", "dataset")
+    expected = _expected(per, list(one.var_names), "wilkinson", min_datasets=1)
+    _check_against(table, per, expected, 5)
+    assert table.attrs == clean.attrs

@@ -179,7 +179,8 @@ def conserved_markers(
             f"cluster_key and dataset_key are both {cluster_key!r}; they must be two obs keys."
         )
     clusters = categorical_obs(adata.obs, cluster_key, "cluster_key")
-    datasets = categorical_obs(adata.obs, dataset_key, "dataset_key")
+    # a dataset category without cells is no dataset: it must not change the result
+    datasets = categorical_obs(adata.obs, dataset_key, "dataset_key").remove_unused_categories()
     min_datasets = _min_datasets(min_datasets, len(datasets.categories))
     check_free(adata.uns, key_added)
     expr = resolve_source(adata, source)
