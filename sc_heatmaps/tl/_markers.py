@@ -90,8 +90,9 @@ def top_markers(
         ``"RNA"``, ``"integrated"`` or a layer name
         (see :func:`sc_heatmaps.get.grouped_expression`).
     groups
-        Restrict the comparison to these groups, as scanpy's ``groups`` does
-        (the rest is then the other listed groups). A list or ``"0,3,5"``.
+        Rank markers of these groups only, as scanpy's ``groups`` does: each
+        listed group is still compared with every other cell, those of groups
+        left out included. A list or ``"0,3,5"``.
     min_logfc, max_pval_adj, min_in_group_fraction
         Keep only genes with ``logfc >= min_logfc``, ``pval_adj <= max_pval_adj``
         and ``pct_in >= min_in_group_fraction``.
