@@ -15,28 +15,49 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._intake import intake_block, is_dask, wide_squares
-from ._kernels import block_stats
+from ._intake import intake_block, is_dask
+from ._kernels import block_stats, group_sizes
 from ._kernels import chunk_moments as _chunk_moments
+
+
+def merge_moments(a: tuple, b: tuple) -> tuple:
+    """Chan et al.'s pairwise update: ``(n, sums, m2)`` of two disjoint sets of cells to
+    those of their union (``n`` broadcasts against ``sums``; ``m2`` is the sum of squared
+    deviations from the mean). Exact for any offset: nothing cancels."""
+    na, sa, ma = a
+    nb, sb, mb = b
+    n = na + nb
+    with np.errstate(invalid="ignore", divide="ignore"):
+        delta = sb / nb - sa / na
+        m2 = ma + mb + delta * delta * (na * nb / n)
+    return n, sa + sb, np.where(na == 0, mb, np.where(nb == 0, ma, m2))
 
 
 @dataclass(frozen=True)
 class GroupStats:
-    """Sufficient statistics per (group, gene): n, sum, sum of squares, count above zero."""
+    """Sufficient statistics per (group, gene): n, sum, sum of squared deviations from
+    the group's mean (``m2``; ``None`` where only means and fractions were read), and
+    count above zero. ``n`` has the leading shape of ``sums`` without the genes axis."""
 
     n: np.ndarray
     sums: np.ndarray
-    sum_sq: np.ndarray
+    m2: np.ndarray | None
     n_pos: np.ndarray
 
     def _per_cell(self, totals: np.ndarray) -> np.ndarray:
-        n = self.n[:, None].astype(np.float64)
+        n = self.n[..., None].astype(np.float64)
         out = np.full(np.broadcast_shapes(totals.shape, n.shape), np.nan)
         return np.divide(totals, n, out=out, where=n > 0)
 
     def columns(self, keep: np.ndarray) -> GroupStats:
         """The statistics of the genes at positions ``keep`` only."""
-        return GroupStats(self.n, self.sums[:, keep], self.sum_sq[:, keep], self.n_pos[:, keep])
+        m2 = None if self.m2 is None else self.m2[..., keep]
+        return GroupStats(self.n, self.sums[..., keep], m2, self.n_pos[..., keep])
+
+    def rows(self, rows) -> GroupStats:
+        """The statistics of the groups ``rows`` (an index, slice or mask) only."""
+        m2 = None if self.m2 is None else self.m2[rows]
+        return GroupStats(self.n[rows], self.sums[rows], m2, self.n_pos[rows])
 
     @property
     def mean(self) -> np.ndarray:
@@ -51,18 +72,56 @@ class GroupStats:
     @property
     def var(self) -> np.ndarray:
         """Sample variance (ddof=1), NaN for groups of one cell."""
-        n = self.n[:, None].astype(np.float64)
+        if self.m2 is None:
+            raise ValueError("these statistics hold means and fractions only, no variances")
+        n = self.n[..., None].astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            v = (self.sum_sq - self.sums**2 / n) / (n - 1)
-        return np.where(n > 1, np.maximum(v, 0.0), np.nan)
+            return np.where(n > 1, self.m2 / (n - 1), np.nan)
+
+    def merge(self, other: GroupStats) -> GroupStats:
+        """The statistics of the same groups over the cells of both (disjoint chunks)."""
+        n, sums, m2 = merge_moments(
+            (self.n[..., None], self.sums, self.m2), (other.n[..., None], other.sums, other.m2)
+        )
+        return GroupStats(n[..., 0], sums, m2, self.n_pos + other.n_pos)
+
+    def pooled(self, mask) -> GroupStats:
+        """The groups selected by ``mask`` (axis 0) as one group (leading axis dropped)."""
+        n, sums, m2 = self.n[mask], self.sums[mask], self.m2[mask]
+        total = n.sum(axis=0)
+        weights = n[..., None].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums.sum(axis=0) / total[..., None]
+            spread = np.where(weights > 0, weights * (sums / weights - mean) ** 2, 0.0)
+        return GroupStats(
+            total,
+            sums.sum(axis=0),
+            m2.sum(axis=0) + spread.sum(axis=0),
+            self.n_pos[mask].sum(axis=0),
+        )
+
+    def others(self) -> GroupStats:
+        """For each group along axis 0, the statistics of all the other groups together
+        (prefix and suffix merges: exact, and linear in the number of groups)."""
+        parts = [(self.n[i][..., None], self.sums[i], self.m2[i]) for i in range(len(self.n))]
+        empty = tuple(np.zeros_like(p, dtype=np.float64) for p in parts[0])
+        before = [empty]
+        for part in parts[:-1]:
+            before.append(merge_moments(before[-1], part))
+        out, after = [None] * len(parts), empty
+        for i in range(len(parts) - 1, -1, -1):
+            out[i] = merge_moments(before[i], after)
+            after = merge_moments(after, parts[i])
+        n, sums, m2 = (np.stack([o[k] for o in out]) for k in range(3))
+        n_pos = self.n_pos.sum(axis=0) - self.n_pos
+        return GroupStats(np.rint(n[..., 0]).astype(np.int64), sums, m2, n_pos)
 
 
 def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
     """Statistics of every column of ``block`` (cells x genes) per group."""
     # a few selected genes: vectorised bincounts beat loading the compiled kernel
-    sums, sum_sq, n_pos = _chunk_moments(block, codes, n_groups, square_in_float64=True)
-    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
-    return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+    sums, m2, n_pos = _chunk_moments(block, codes, n_groups)
+    return GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=m2, n_pos=n_pos)
 
 
 def _compiled_input(X) -> bool:
@@ -86,7 +145,8 @@ def subset_group_stats(X, idx: np.ndarray, codes: np.ndarray, n_groups: int):
     Returns ``(GroupStats, nonfinite)``, or ``None`` where the pass does not apply
     (backed and dask matrices, float16, unsorted CSC): the caller then reads
     :func:`sc_heatmaps._sources.column_block` and calls :func:`group_stats`.
-    Values are summed and squared in float64, as :func:`group_stats` does.
+    Values are summed in float64, as :func:`group_stats` does; variances are not
+    computed (``m2`` is ``None``).
     """
     if not _compiled_input(X):
         return None
@@ -97,10 +157,9 @@ def subset_group_stats(X, idx: np.ndarray, codes: np.ndarray, n_groups: int):
     out = subset_moments(X, idx, outside, n_groups + 1)
     if out is None:
         return None
-    sums, sum_sq, n_pos = out[:3, :n_groups]
-    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
-    stats = GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
-    return stats, out[3].any(axis=0)
+    sums, n_pos = out[:2, :n_groups]
+    stats = GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=None, n_pos=n_pos)
+    return stats, out[2].any(axis=0)
 
 
 def group_medians(block, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -129,26 +188,23 @@ def _progress(chunks: list, what: str):
     return tqdm(chunks, desc=what, disable=None if len(chunks) > 2 else True, leave=False)
 
 
-def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sums = sum_sq = n_pos = None
-    for s, q, p in parts:
-        sums = s if sums is None else sums + s
-        sum_sq = q if sum_sq is None else sum_sq + q
-        n_pos = p if n_pos is None else n_pos + p
-    return sums, sum_sq, n_pos
+def _accumulate(parts) -> GroupStats:
+    total = None
+    for part in parts:
+        total = part if total is None else total.merge(part)
+    return total
 
 
-def _moments_of(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = True):
-    """Compiled single pass for sparse chunks, indicator product for dense ones.
-
-    Squares are taken in float64 (as scanpy >= 1.12 does): a float32 square rounds,
-    which moved t-test p-values below 1e-30 by up to 1e-4 relative."""
-    square_in_float64 = square_in_float64 or wide_squares(block.dtype)
+def _moments_of(block, codes: np.ndarray, n_groups: int) -> GroupStats:
+    """Compiled single pass for sparse chunks, indicator products for dense ones; the
+    squared deviations are summed in float64 (as scanpy >= 1.12 does for squares)."""
     if sparse.issparse(block):
         from ._numba_kernels import csr_group_moments
 
-        return csr_group_moments(sparse.csr_matrix(block), codes, n_groups, square_in_float64)
-    return _chunk_moments(block, codes, n_groups, square_in_float64)
+        sums, m2, n_pos = csr_group_moments(sparse.csr_matrix(block), codes, n_groups)
+    else:
+        sums, m2, n_pos = _chunk_moments(block, codes, n_groups)
+    return GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=m2, n_pos=n_pos)
 
 
 def _by_rows(X, codes: np.ndarray, n_groups: int, chunk_rows: int):
@@ -159,12 +215,12 @@ def _by_rows(X, codes: np.ndarray, n_groups: int, chunk_rows: int):
         yield _moments_of(intake_block(X[start:stop]), codes[start:stop], n_groups)
 
 
-def _by_cols(X, codes: np.ndarray, n_groups: int, chunk_cols: int):
+def _by_cols(X, codes: np.ndarray, n_groups: int, chunk_cols: int) -> GroupStats:
     parts = []
     for start, stop in _progress(_row_chunks(X.shape[1], chunk_cols), "aggregating genes"):
-        block = intake_block(X[:, start:stop])
-        parts.append(_moments_of(block, codes, n_groups, square_in_float64=True))
-    return tuple(np.hstack([p[i] for p in parts]) for i in range(3))
+        parts.append(_moments_of(intake_block(X[:, start:stop]), codes, n_groups))
+    sums, m2, n_pos = (np.hstack([getattr(p, k) for p in parts]) for k in ("sums", "m2", "n_pos"))
+    return GroupStats(n=parts[0].n, sums=sums, m2=m2, n_pos=n_pos)
 
 
 def _rows_per_chunk(X) -> int:
@@ -196,18 +252,26 @@ def group_stats_all(
     if is_dask(X):
         return _dask_stats(X, codes, n_groups)
     if sparse.issparse(X) and X.format == "csc":
-        sums, sum_sq, n_pos = _by_cols(X, codes, n_groups, chunk_cols or CHUNK_COLS)
-    else:
-        rows = chunk_rows or _rows_per_chunk(X)
-        sums, sum_sq, n_pos = _accumulate(_by_rows(X, codes, n_groups, rows))
-    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
-    return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+        return _by_cols(X, codes, n_groups, chunk_cols or CHUNK_COLS)
+    return _accumulate(_by_rows(X, codes, n_groups, chunk_rows or _rows_per_chunk(X)))
+
+
+def _merge_blocks(parts: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    """Blocks' stacked (sizes, sums, m2, counts above zero) merged along axis 0."""
+    total = None
+    for part in parts:
+        n, sums, m2, n_pos = part
+        stats = GroupStats(n=n[:, 0], sums=sums, m2=m2, n_pos=n_pos)
+        total = stats if total is None else total.merge(stats)
+    n = np.broadcast_to(total.n[:, None], total.sums.shape).astype(np.float64)
+    out = np.stack((n, total.sums, total.m2, total.n_pos))
+    return out[None] if keepdims else out
 
 
 def _dask_stats(X, codes: np.ndarray, n_groups: int) -> GroupStats:
     """One pass over a dask array: each block is reduced on its worker to small per-group
-    sums (``blockwise``), which dask then adds up in a tree; no worker holds more than a
-    block of cells at a time."""
+    statistics (``blockwise``), which dask then merges in a tree (Chan et al.'s update);
+    no worker holds more than a block of cells at a time."""
     import dask.array as da
 
     codes_da = da.from_array(np.asarray(codes), chunks=(X.chunks[0],))
@@ -219,12 +283,22 @@ def _dask_stats(X, codes: np.ndarray, n_groups: int) -> GroupStats:
         codes_da,
         "i",
         n_groups=n_groups,
-        new_axes={"q": 3, "g": n_groups},
+        new_axes={"q": 4, "g": n_groups},
         adjust_chunks={"i": 1},
         dtype=np.float64,
         meta=np.empty((0, 0, 0, 0), dtype=np.float64),
         concatenate=True,
     )
-    sums, sum_sq, n_pos = per_block.sum(axis=0).compute()
-    n = np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
-    return GroupStats(n=n, sums=sums, sum_sq=sum_sq, n_pos=n_pos)
+    merged = da.reduction(
+        per_block,
+        chunk=lambda x, axis, keepdims: x,
+        combine=_merge_blocks,
+        aggregate=lambda x, axis, keepdims: _merge_blocks(x, axis, False),
+        axis=0,
+        keepdims=False,
+        dtype=np.float64,
+        concatenate=True,
+        meta=np.empty((0, 0, 0), dtype=np.float64),
+    )
+    _, sums, m2, n_pos = merged.compute()
+    return GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=m2, n_pos=n_pos)

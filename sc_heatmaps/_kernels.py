@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from ._intake import intake_block, intake_sparse, wide_squares
+from ._intake import intake_block, intake_sparse
 
 
 def dense(m) -> np.ndarray:
@@ -23,44 +23,82 @@ def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (codes[cells], cells)), shape=(n_groups, len(codes)))
 
 
-def _sparse_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool):
-    """Per-group sums of a CSR chunk with one ``bincount`` per statistic (O(stored values))."""
+def _sparse_moments(block, codes: np.ndarray, n_groups: int):
+    """Per-group sums and squared deviations of a CSR chunk with ``bincount``s (O(stored
+    values)): the mean of each group's stored values first, then their deviations."""
     block = sparse.csr_matrix(intake_sparse(block, "a chunk of the matrix"))
-    square_in_float64 = square_in_float64 or wide_squares(block.dtype)
     n_genes = block.shape[1]
     row_codes = np.repeat(np.asarray(codes, dtype=np.int64), np.diff(block.indptr))
     keep = row_codes >= 0
     flat = row_codes[keep] * n_genes + block.indices[keep]
-    data = block.data[keep]
-    size = n_groups * n_genes
-    values = data.astype(np.float64)
+    values = block.data[keep].astype(np.float64)
+    size, shape = n_groups * n_genes, (n_groups, n_genes)
+    n_stored = np.bincount(flat, minlength=size).astype(np.float64)
     sums = np.bincount(flat, weights=values, minlength=size)
-    squares = values * values if square_in_float64 else (data * data).astype(np.float64)
-    sum_sq = np.bincount(flat, weights=squares, minlength=size)
-    n_pos = np.bincount(flat[data > 0], minlength=size).astype(np.float64)
-    shape = (n_groups, n_genes)
-    return sums.reshape(shape), sum_sq.reshape(shape), n_pos.reshape(shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(n_stored > 0, sums / n_stored, 0.0)
+    squares = np.bincount(flat, weights=(values - shift[flat]) ** 2, minlength=size)
+    n_pos = np.bincount(flat[values > 0], minlength=size).astype(np.float64)
+    counts = group_sizes(codes, n_groups)
+    _, m2 = stored_moments(
+        np.zeros(shape),
+        squares.reshape(shape),
+        n_stored.reshape(shape),
+        shift.reshape(shape),
+        counts,
+    )
+    return sums.reshape(shape), m2, n_pos.reshape(shape)
 
 
-def chunk_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = True):
-    """Per-group sums, sums of squares and counts above zero of a chunk of cells.
+def group_sizes(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Cells per group (code -1: none)."""
+    codes = np.asarray(codes)
+    return np.bincount(codes[codes >= 0], minlength=n_groups).astype(np.int64)
 
-    ``codes`` gives each cell's group (-1: none). Values are summed in float64, and
-    squared in float64 unless ``square_in_float64=False`` (then in the stored dtype,
-    as scanpy < 1.12 does, except for integers and float16).
+
+def stored_moments(shifted_sums, shifted_squares, n_stored, shift, n_cells):
+    """Sums and sums of squared deviations from the mean (``m2``) per group, from the
+    stored values' sums minus a shift per (group, gene), and the cells of each group.
+
+    The cells without a stored value are zeros; they join the stored values by Chan et
+    al.'s pairwise update, so no sum of squares of the values themselves is ever
+    subtracted (that cancels for genes with a large offset: 1e6 +- 1e-2).
+    """
+    n = np.asarray(n_cells, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        offset = np.where(n_stored > 0, shifted_sums / n_stored, 0.0)
+        m2_stored = np.maximum(shifted_squares - shifted_sums * offset, 0.0)
+        mean_stored = shift + offset
+        between = np.where(n > 0, mean_stored**2 * (n_stored * (n - n_stored) / n), 0.0)
+    sums = n_stored * shift + shifted_sums
+    return sums, np.where(n_stored > 0, m2_stored + between, 0.0)
+
+
+def chunk_moments(block, codes: np.ndarray, n_groups: int):
+    """Per-group sums, sums of squared deviations from the group mean (``m2``) and
+    counts above zero of a chunk of cells; ``codes`` gives each cell's group (-1: none).
+
+    Values are summed in float64; ``m2`` is summed from deviations (two passes over the
+    chunk), never as a sum of squares minus a squared sum.
     """
     if sparse.issparse(block):
-        return _sparse_moments(block, codes, n_groups, square_in_float64)
-    block = np.asarray(block)
-    if square_in_float64 or wide_squares(block.dtype):
-        block = block.astype(np.float64)
-    G = indicator(np.asarray(codes), n_groups)
-    sums = dense(G @ block.astype(np.float64))
-    sum_sq = dense(G @ (block * block).astype(np.float64))
-    return sums, sum_sq, dense(G @ (block > 0).astype(np.float64))
+        return _sparse_moments(block, codes, n_groups)
+    block = np.asarray(block, dtype=np.float64)
+    codes = np.asarray(codes)
+    G = indicator(codes, n_groups)
+    sums = dense(G @ block)
+    n = group_sizes(codes, n_groups).astype(np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(n > 0, sums / n, 0.0)
+    deviations = block - means[np.maximum(codes, 0)]
+    m2 = dense(G @ (deviations * deviations))
+    return sums, m2, dense(G @ (block > 0).astype(np.float64))
 
 
 def block_stats(block, codes, n_groups: int) -> np.ndarray:
-    """``chunk_moments`` of one dask block, stacked as (1, 3, groups, genes)."""
+    """``chunk_moments`` of one dask block with its group sizes, stacked as
+    (1, 4, groups, genes): sizes (repeated over genes), sums, m2, counts above zero."""
     block = intake_block(block, "a block of the dask array")
-    return np.stack(chunk_moments(block, np.asarray(codes), n_groups))[None]
+    sums, m2, n_pos = chunk_moments(block, np.asarray(codes), n_groups)
+    n = np.broadcast_to(group_sizes(codes, n_groups)[:, None], sums.shape).astype(np.float64)
+    return np.stack((n, sums, m2, n_pos))[None]

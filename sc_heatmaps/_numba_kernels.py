@@ -1,8 +1,8 @@
-"""A compiled single pass over CSR data: per-group sums, squares and counts (numba).
+"""Compiled single passes over CSR, CSC and dense data: per-group sums, squared
+deviations and counts (numba).
 
-numba is already installed with scanpy. The loop reads each stored value once and
-allocates nothing per value; squares follow the stored dtype (float32 squares for
-float32 data unless ``square_in_float64``), as scanpy's own kernels do.
+numba is already installed with scanpy. The loops read each stored value once and
+allocate nothing per value; values are summed in float64.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 from numba.core import config as numba_config
+
+from ._kernels import stored_moments
 
 log = logging.getLogger(__name__)
 
@@ -135,42 +137,45 @@ def _njit(**options):
 
 
 @_njit(nogil=True, parallel=True)
-def _csr_group_moments(data, indices, indptr, order, starts, n_genes, square_in_float64):
+def _csr_group_moments(data, indices, indptr, order, starts, n_genes):
     n_groups = len(starts) - 1
-    out = np.zeros((n_groups, n_genes, 3))
+    out = np.zeros((n_groups, n_genes, 5))
     for g in numba.prange(n_groups):  # one group per thread: no shared writes
         acc = out[g]  # a group's rows are read together: its sums stay in the cache
         for k in range(starts[g], starts[g + 1]):
             r = order[k]
             for j in range(indptr[r], indptr[r + 1]):
                 c = indices[j]
-                v = data[j]
-                w = np.float64(v)
-                acc[c, 0] += w
-                if square_in_float64:
-                    acc[c, 1] += w * w
-                else:
-                    acc[c, 1] += v * v
-                acc[c, 2] += 1.0 if v > 0 else 0.0
+                w = np.float64(data[j])
+                if acc[c, 3] == 0.0:  # the shift: the group's first stored value of the gene
+                    acc[c, 4] = w
+                d = w - acc[c, 4]
+                acc[c, 0] += d
+                acc[c, 1] += d * d
+                acc[c, 2] += 1.0 if w > 0 else 0.0
+                acc[c, 3] += 1.0
     return out
 
 
-def csr_group_moments(block, codes: np.ndarray, n_groups: int, square_in_float64: bool):
-    """Per-group sums, sums of squares and counts above zero of a CSR chunk.
+def csr_group_moments(block, codes: np.ndarray, n_groups: int):
+    """Per-group sums, sums of squared deviations from the group mean and counts above
+    zero of a CSR chunk (without duplicate entries).
 
     The rows are visited group by group (a stable sort of ``codes``; cells with code
-    -1 are skipped), so that each group's sums, squares and counts (interleaved, one
-    cache line per value) stay in the cache while its rows are read; groups run in
-    parallel. Returns three ``(n_groups, n_genes)`` float64 arrays."""
+    -1 are skipped), so that each group's statistics (interleaved, in one or two cache
+    lines per value) stay in the cache while its rows are read; groups run in
+    parallel. Values are summed in float64 after subtracting the group's first stored
+    value of the gene (the shifted-data algorithm), so variances stay exact for genes
+    far from zero. Returns three ``(n_groups, n_genes)`` float64 arrays."""
     codes = np.asarray(codes, dtype=np.int64)
     order = np.argsort(codes, kind="stable")
     order = order[np.count_nonzero(codes < 0) :]
+    counts = np.bincount(codes[codes >= 0], minlength=n_groups)
     starts = np.zeros(n_groups + 1, dtype=np.int64)
-    starts[1:] = np.cumsum(np.bincount(codes[codes >= 0], minlength=n_groups))
-    out = _csr_group_moments(
-        block.data, block.indices, block.indptr, order, starts, block.shape[1], square_in_float64
-    )
-    return tuple(np.ascontiguousarray(out[:, :, i]) for i in range(3))
+    starts[1:] = np.cumsum(counts)
+    out = _csr_group_moments(block.data, block.indices, block.indptr, order, starts, block.shape[1])
+    sums, m2 = stored_moments(out[:, :, 0], out[:, :, 1], out[:, :, 3], out[:, :, 4], counts)
+    return sums, m2, np.ascontiguousarray(out[:, :, 2])
 
 
 @_njit(nogil=True, parallel=True)
@@ -232,7 +237,7 @@ def _csr_subset_moments(data, indices, indptr, codes, hit, slot, n_groups, n_sel
     longest = 0
     for r in range(n_rows):
         longest = max(longest, indptr[r + 1] - indptr[r])
-    parts = np.zeros((n_chunks, 4, n_groups, n_sel))
+    parts = np.zeros((n_chunks, 3, n_groups, n_sel))
     step = (n_rows + n_chunks - 1) // n_chunks
     for t in numba.prange(n_chunks):
         out = parts[t]
@@ -254,11 +259,10 @@ def _csr_subset_moments(data, indices, indptr, codes, hit, slot, n_groups, n_sel
                 s = touched[i]
                 v = value[s]
                 out[0, g, s] += v
-                out[1, g, s] += v * v
                 if v > 0:
-                    out[2, g, s] += 1.0
+                    out[1, g, s] += 1.0
                 if not np.isfinite(v):
-                    out[3, g, s] = 1.0
+                    out[2, g, s] = 1.0
                 value[s] = 0.0
                 seen[s] = False
     return parts.sum(axis=0)
@@ -267,7 +271,7 @@ def _csr_subset_moments(data, indices, indptr, codes, hit, slot, n_groups, n_sel
 @_njit(nogil=True, parallel=True)
 def _csc_subset_moments(data, indices, indptr, codes, columns, n_groups):
     n_sel = len(columns)
-    out = np.zeros((4, n_groups, n_sel))
+    out = np.zeros((3, n_groups, n_sel))
     unsorted = np.zeros(n_sel, dtype=np.bool_)
     for s in numba.prange(n_sel):
         c = columns[s]
@@ -280,11 +284,10 @@ def _csc_subset_moments(data, indices, indptr, codes, columns, n_groups):
             g = codes[r]
             v = np.float64(data[j])
             out[0, g, s] += v
-            out[1, g, s] += v * v
             if v > 0:
-                out[2, g, s] += 1.0
+                out[1, g, s] += 1.0
             if not np.isfinite(v):
-                out[3, g, s] = 1.0
+                out[2, g, s] = 1.0
     return out, unsorted.any()
 
 
@@ -292,7 +295,7 @@ def _csc_subset_moments(data, indices, indptr, codes, columns, n_groups):
 def _dense_subset_moments(X, codes, columns, n_groups, n_chunks):
     n_rows = X.shape[0]
     n_sel = len(columns)
-    parts = np.zeros((n_chunks, 4, n_groups, n_sel))
+    parts = np.zeros((n_chunks, 3, n_groups, n_sel))
     step = (n_rows + n_chunks - 1) // n_chunks
     for t in numba.prange(n_chunks):
         out = parts[t]
@@ -301,22 +304,21 @@ def _dense_subset_moments(X, codes, columns, n_groups, n_chunks):
             for s in range(n_sel):
                 v = np.float64(X[r, columns[s]])
                 out[0, g, s] += v
-                out[1, g, s] += v * v
                 if v > 0:
-                    out[2, g, s] += 1.0
+                    out[1, g, s] += 1.0
                 if not np.isfinite(v):
-                    out[3, g, s] = 1.0
+                    out[2, g, s] = 1.0
     return parts.sum(axis=0)
 
 
 def subset_moments(X, gene_idx: np.ndarray, codes: np.ndarray, n_groups: int):
-    """Per-group sums, sums of squares (float64), counts above zero and a non-finite flag
+    """Per-group sums (float64), counts above zero and a non-finite flag
     of the selected columns of an in-memory CSR, CSC or dense matrix, in one compiled pass.
 
     ``codes`` must be in ``0..n_groups-1`` for every cell. Only the stored values are
     read; nothing the size of the selected columns is allocated. CSR entries repeated
     within a row are summed before use (as ``sum_duplicates`` does). Returns a
-    ``(4, n_groups, len(gene_idx))`` float64 array, or ``None`` for a CSC matrix whose
+    ``(3, n_groups, len(gene_idx))`` float64 array, or ``None`` for a CSC matrix whose
     selected columns are unsorted or hold duplicates (the caller then takes another path).
     """
     idx = np.asarray(gene_idx, dtype=np.int64)

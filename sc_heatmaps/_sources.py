@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import sparse
 
 from ._intake import intake, intake_block, is_dask
+from ._plural import counted
 from ._validate import ScHeatmapsKeyError, format_choices, missing_names_message
 
 INTEGRATED = "integrated"
@@ -66,7 +67,9 @@ class Expression:
     def _missing_advice(self, lost: list[str], can_drop: bool) -> str:
         advice = []
         if self.rna is not None:
-            advice.append(f"The {self.source!r} values cover {len(self.var_names)} genes")
+            advice.append(
+                f"The {self.source!r} values cover {counted(len(self.var_names), 'gene')}"
+            )
             in_rna = [g for g in lost if g in self.rna[0]]
             if in_rna:
                 advice.append(f"{in_rna[:5]!r} are in source='RNA' ({self.rna[1]})")

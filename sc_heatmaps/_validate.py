@@ -19,6 +19,8 @@ from pandas.api.types import (
     is_string_dtype,
 )
 
+from ._plural import counted
+
 MAX_LISTED = 12
 MAX_CATEGORIES = 200
 
@@ -221,7 +223,7 @@ def numeric_frame(frame: object, what: str = "frame") -> pd.DataFrame:
     if len(infinite):
         row, col = infinite[0]
         raise ValueError(
-            f"{what} holds {len(infinite)} infinite values (the first in row "
+            f"{what} holds {counted(len(infinite), 'infinite value')} (the first in row "
             f"{values.index[row]!r}, column {values.columns[col]!r}); replace them with NaN to "
             "leave those cells blank, e.g. frame.replace([np.inf, -np.inf], np.nan)."
         )

@@ -305,3 +305,56 @@ def test_get_refuses_top_only_options(example):
         )
     with pytest.raises(ValueError, match="kind"):
         sch.get.marker_genes(example, "cluster", kind="pooled")
+
+
+def test_an_unused_dataset_category_changes_nothing(example):
+    """One dataset plus a category without cells: the result is that of the one dataset
+    (min_datasets defaults to 1 for a single dataset), equal to scanpy's ranking on it."""
+    one = example[(example.obs["dataset"] == "ctrl").to_numpy()].copy()
+    one.obs["dataset"] = one.obs["dataset"].cat.remove_unused_categories()
+    unused = one.copy()
+    unused.obs["dataset"] = unused.obs["dataset"].cat.add_categories(["never"])
+    table = sch.tl.conserved_markers(unused, "cluster", "dataset", n_genes=5, duplicates="keep")
+    clean = sch.tl.conserved_markers(one, "cluster", "dataset", n_genes=5, duplicates="keep")
+    assert len(table) > 0
+    pd.testing.assert_frame_equal(table, clean)
+    per = _per_dataset(one, "cluster", "dataset")
+    expected = _expected(per, list(one.var_names), "wilkinson", min_datasets=1)
+    _check_against(table, per, expected, 5)
+    assert table.attrs == clean.attrs
+
+
+def test_wilcoxon_continuity_and_ties_equal_r_wilcox_test(example):
+    """``continuity=True, tie_correct=True``: each dataset's p-value is R's
+    ``wilcox.test(correct=TRUE, exact=FALSE)``, which scipy's ``mannwhitneyu``
+    (``use_continuity=True, method="asymptotic"``) computes with the same formula."""
+    adata = example[:, example.var_names[:60]].copy()
+    kwargs = dict(n_genes=60, method="wilcoxon", duplicates="keep", direction="both")
+    table = sch.tl.conserved_markers(
+        adata, "cluster", "dataset", tie_correct=True, continuity=True, **kwargs
+    )
+    without = sch.tl.conserved_markers(adata, "cluster", "dataset", tie_correct=True, **kwargs)
+    X = adata.X.toarray().astype(np.float64)
+    cluster = adata.obs["cluster"].astype(str).to_numpy()
+    dataset = adata.obs["dataset"].astype(str).to_numpy()
+    checked = 0
+    for ds in np.unique(dataset):
+        for cl in table["cluster"].astype(str).unique():
+            rows = table[table["cluster"].astype(str) == cl]
+            cols = adata.var_names.get_indexer(rows["gene"])
+            inside, rest = (dataset == ds) & (cluster == cl), (dataset == ds) & (cluster != cl)
+            expected = stats.mannwhitneyu(
+                X[inside][:, cols], X[rest][:, cols], use_continuity=True, method="asymptotic"
+            ).pvalue
+            _close(rows[f"pval_{ds}"], expected, rel=1e-9)
+            checked += len(rows)
+    assert checked > 100
+    merged = table.merge(without, on=["cluster", "gene"], suffixes=("", "_plain"))
+    # the correction is conservative
+    assert (merged["pval"] >= merged["pval_plain"]).all() and (
+        merged["pval"] > merged["pval_plain"]
+    ).any()
+    with pytest.raises(ValueError, match=r"continuity=True.*wilcoxon.*'t-test'"):
+        sch.tl.conserved_markers(adata, "cluster", "dataset", continuity=True)
+    with pytest.raises(TypeError, match=r"continuity='yes'"):
+        sch.tl.conserved_markers(adata, "cluster", "dataset", method="wilcoxon", continuity="yes")

@@ -133,7 +133,7 @@ def test_pseudobulk_skips_and_reports_clusters_with_one_sample(synthetic):
         "s4"
     )
     adata.obs["sample"] = pd.Categorical(sample)
-    with pytest.warns(UserWarning, match=r"c3 / d2: 1 samples in the dataset"):
+    with pytest.warns(UserWarning, match=r"c3 / d2: 1 sample in the dataset"):
         table = sch.tl.dataset_differences(
             adata, "dataset", "cluster", reference="d1", sample_key="sample"
         )
@@ -142,7 +142,7 @@ def test_pseudobulk_skips_and_reports_clusters_with_one_sample(synthetic):
         {
             "cluster": "c3",
             "dataset": "d2",
-            "reason": "1 samples in the dataset (at least 2 are needed)",
+            "reason": "1 sample in the dataset (at least 2 are needed)",
         }
     ]
 
@@ -268,3 +268,21 @@ def test_heatmap_picks_genes_by_score_when_asked(example):
     best = nk.assign(a=nk["score"].abs()).groupby("gene")["a"].max()
     assert list(plot.data.index) == list(best.sort_values(ascending=False).index[:3])
     assert plot.params["genes_from"] == "top |score| per cluster"
+
+
+def test_the_same_key_twice_is_refused_naming_both(example):
+    with pytest.raises(ValueError, match=r"dataset_key='dataset' and cluster_key='dataset'.*same"):
+        sch.tl.dataset_differences(example, "dataset", "dataset")
+    with pytest.raises(ValueError, match=r"cluster_key='cluster' and sample_key='cluster'"):
+        sch.tl.dataset_differences(example, "dataset", "cluster", sample_key="cluster")
+
+
+def test_a_single_cell_is_counted_in_the_singular(synthetic):
+    """The skipped comparison's reason says "1 cell", not "1 cells"."""
+    adata = synthetic
+    in_c3_d2 = np.flatnonzero((adata.obs["cluster"] == "c3") & (adata.obs["dataset"] == "d2"))
+    adata = adata[np.setdiff1d(np.arange(adata.n_obs), in_c3_d2[1:])].copy()
+    with pytest.warns(UserWarning, match=r"c3 / d2: 1 cell in the dataset"):
+        table = sch.tl.dataset_differences(adata, "dataset", "cluster", reference="d1")
+    reasons = [s["reason"] for s in table.attrs["skipped"]]
+    assert reasons == ["1 cell in the dataset (at least 2 are needed)"]

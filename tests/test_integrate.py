@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scanpy as sc
 
@@ -61,3 +62,36 @@ def test_confounded_covariate_is_a_clear_error(synthetic):
     with pytest.raises(ValueError, match=r"confounded"):
         sch.pp.integrate(synthetic, "dataset", covariates=["donor"], key_added="x")
     assert "x" not in synthetic.layers
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in divide:RuntimeWarning")
+def test_a_batch_of_one_cell_is_refused_by_name(synthetic):
+    """ComBat estimates each batch's variance: a batch of one cell gives NaN for every
+    cell (scanpy's own ComBat does so silently). It is refused, naming the batch and the
+    minimum; a batch of two cells is corrected to finite values, as scanpy computes."""
+    obs = synthetic.obs
+    dataset = obs["dataset"].astype(str).to_numpy().copy()
+    dataset[0] = "lonely"
+    synthetic.obs["batch"] = pd.Categorical(dataset)
+    ref = synthetic.copy()
+    ref.X = ref.X.toarray().astype(np.float64)
+    assert np.isnan(sc.pp.combat(ref, key="batch", inplace=False)).all()  # what scanpy does
+    with pytest.raises(ValueError, match=r"batch 'lonely' \(1 cell\).*at least 2 cells"):
+        sch.pp.integrate(synthetic, "batch")
+    assert "integrated" not in synthetic.layers
+    dataset[1] = "lonely"
+    synthetic.obs["batch"] = pd.Categorical(dataset)
+    ref.obs["batch"] = synthetic.obs["batch"]
+    sch.pp.integrate(synthetic, "batch")
+    layer = synthetic.layers["integrated"]
+    assert np.isfinite(layer).all()
+    expected = sc.pp.combat(ref, key="batch", inplace=False)
+    np.testing.assert_allclose(layer, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_an_unused_batch_category_changes_nothing(synthetic):
+    expected = synthetic.copy()
+    sch.pp.integrate(expected, "dataset")
+    synthetic.obs["dataset"] = synthetic.obs["dataset"].cat.add_categories(["never"])
+    sch.pp.integrate(synthetic, "dataset")
+    np.testing.assert_array_equal(synthetic.layers["integrated"], expected.layers["integrated"])

@@ -243,3 +243,30 @@ def test_backed_file_gives_the_same_markers(tmp_path, synthetic):
     ref = sch.get.grouped_expression(synthetic, ["G00", "G05"], ["dataset", "cluster"])
     pd.testing.assert_frame_equal(ge.matrix, ref.matrix)
     backed.file.close()
+
+
+def test_groups_compares_each_listed_group_with_every_other_cell(synthetic):
+    """``groups=`` chooses which groups get markers; each is tested against all other
+    cells (scipy's Welch test of the group against the rest of the data), as scanpy
+    does, not against the other listed groups only; the docstring says so."""
+    from scipy import stats
+
+    table = sch.tl.top_markers(synthetic, "cluster", groups=["c0", "c2"], n_genes=5)
+    ref = synthetic.copy()
+    sc.tl.rank_genes_groups(ref, "cluster", groups=["c0", "c2"], n_genes=ref.n_vars)
+    X = synthetic.X.toarray().astype(np.float64)
+    labels = synthetic.obs["cluster"].astype(str).to_numpy()
+    for row in table.itertuples():
+        col = synthetic.var_names.get_loc(row.gene)
+        inside = labels == str(row.group)
+        every_other = stats.ttest_ind(X[inside, col], X[~inside, col], equal_var=False)
+        listed = stats.ttest_ind(
+            X[inside, col], X[np.isin(labels, ["c0", "c2"]) & ~inside, col], equal_var=False
+        )
+        assert row.score == pytest.approx(every_other.statistic, rel=1e-5)
+        assert row.score != pytest.approx(listed.statistic, rel=1e-3)
+        theirs = sc.get.rank_genes_groups_df(ref, str(row.group)).set_index("names")
+        assert row.score == pytest.approx(theirs.loc[row.gene, "scores"], rel=1e-5)
+    doc = " ".join(sch.tl.top_markers.__doc__.split())
+    assert "each listed group is still compared with every other cell" in doc
+    assert "the rest is then the other listed groups" not in doc

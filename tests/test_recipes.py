@@ -147,3 +147,30 @@ def test_seurat_min_pct_is_the_larger_rounded_fraction():
     assert set(scanpy_rule.loc[scanpy_rule["group"] == "A", "gene"]).isdisjoint(
         {"WIDER_IN_REST", "ROUNDS_UP"}
     )
+
+
+def _log2_copy(adata):
+    """The same normalised counts, logged in base 2 (``sc.pp.log1p(base=2)``)."""
+    out = adata.copy()
+    X = _dense(adata)
+    out.X = np.log2(np.expm1(X) + 1.0)
+    out.uns["log1p"] = {"base": 2}
+    return out
+
+
+def test_seurat_fold_change_honours_the_log_base(example):
+    """On base-2 data the fold change is ``log2(mean(2**x - 1) + 1)`` (group minus rest),
+    which equals the natural-log data's; so are the ranks, hence the whole list."""
+    log2_data = _log2_copy(example)
+    table = sch.tl.top_markers(log2_data, "cluster", n_genes=N, recipe="seurat")
+    X, labels = _dense(log2_data), log2_data.obs["cluster"].astype(str).to_numpy()
+    assert len(table) > 20
+    for row in table.itertuples():
+        col = log2_data.var_names.get_loc(row.gene)
+        inside = labels == str(row.group)
+        linear = 2.0 ** X[:, col] - 1.0
+        fc = np.log2(linear[inside].mean() + 1) - np.log2(linear[~inside].mean() + 1)
+        assert row.logfc == pytest.approx(fc, rel=1e-9)
+    natural = sch.tl.top_markers(example, "cluster", n_genes=N, recipe="seurat")
+    assert _lists(table) == _lists(natural)
+    np.testing.assert_allclose(table["logfc"], natural["logfc"], rtol=1e-9)

@@ -19,6 +19,7 @@ import pandas as pd
 from .._groups import LABEL_SEP
 from .._heatmap_options import Labels
 from .._options import Options, takes_options
+from .._plural import counted, plural
 from .._validate import ScHeatmapsKeyError, as_name_list, check_number, missing_names_message
 from ..arrange._significance import cell_marks
 from ..get._bundle import HeatmapBundle
@@ -343,7 +344,8 @@ def _notes(one_sided: np.ndarray) -> list[str]:
     if not n:
         return []
     return [
-        f"{n} cells show a gene that no cell expresses on one side: their log fold change "
+        f"{counted(n, 'cell')} {plural(n, 'shows', 'show')} a gene that no cell expresses on "
+        "one side: their log fold change "
         "(scanpy's, with its 1e-9 epsilon) is about +-30 and drawn in the end colour; the "
         "colour limits come from the other cells."
     ]

@@ -11,6 +11,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from .._plural import counted
 from .._sources import resolve_source
 from .._validate import (
     MAX_LISTED,
@@ -90,14 +91,33 @@ def integrate(
         check_obs_key(adata.obs, cov, "covariate")
     if pd.Series(batches).isna().any():
         raise ValueError(f"batch_key {batch_key!r} has missing values; every cell needs a batch.")
-    if len(batches.categories[pd.Series(batches).value_counts(sort=False) > 0]) < 2:
-        raise ValueError(f"batch_key {batch_key!r} has fewer than 2 batches; nothing to correct.")
+    _check_batch_sizes(batches, batch_key)
     if key_added in adata.layers and not overwrite:
         raise ValueError(
             f"adata.layers[{key_added!r}] already exists; pass overwrite=True or another key_added."
         )
     corrected = _combat(adata, batch_key, source, covariates, missing)
     adata.layers[key_added] = corrected
+
+
+MIN_BATCH_CELLS = 2  # ComBat estimates a variance per gene in each batch (n - 1 > 0)
+
+
+def _check_batch_sizes(batches: pd.Categorical, batch_key: str) -> None:
+    """At least 2 batches with cells, none of them with fewer than ``MIN_BATCH_CELLS``
+    cells (a batch of one cell has no variance: ComBat returns NaN for every cell)."""
+    counts = pd.Series(batches).value_counts(sort=False)
+    counts = counts[counts > 0]  # unused categories hold no cells and change nothing
+    if len(counts) < 2:
+        raise ValueError(f"batch_key {batch_key!r} has fewer than 2 batches; nothing to correct.")
+    small = counts[counts < MIN_BATCH_CELLS]
+    if len(small):
+        found = ", ".join(f"{name!r} ({counted(n, 'cell')})" for name, n in small.items())
+        raise ValueError(
+            f"batch_key {batch_key!r}: batch {found} is too small; ComBat estimates each "
+            f"batch's variance, which needs at least {MIN_BATCH_CELLS} cells per batch. "
+            "Merge it with another batch or leave its cells out."
+        )
 
 
 def _source_values(adata, source: str):

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from .._intake import is_dask
+from .._plural import counted, plural
 from .._sources import Expression
 
 
@@ -21,7 +22,8 @@ def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
     """Markers cannot be ranked on NaN or inf values, whatever the method."""
     if genes:
         raise ValueError(
-            f"{len(genes)} genes hold NaN or inf values in {expr.where} (e.g. {genes[:10]!r}); "
+            f"{counted(len(genes), 'gene')} {plural(len(genes), 'holds', 'hold')} NaN or inf "
+            f"values in {expr.where} (e.g. {genes[:10]!r}); "
             "markers cannot be ranked on them. Fix or remove those values first."
         )
 

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._plural import counted
 from .._sources import resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
@@ -63,6 +64,7 @@ def conserved_markers(
     candidates: Sequence[str] | None = None,
     corr_method: Literal["benjamini-hochberg", "bonferroni"] = "benjamini-hochberg",
     tie_correct: bool = False,
+    continuity: bool = False,
     key_added: str | None = None,
 ) -> pd.DataFrame:
     """Markers of every cluster that hold in every dataset, as a tidy table.
@@ -133,6 +135,14 @@ def conserved_markers(
         Seurat's ``FindConservedMarkers`` calls) do. Single-cell values hold
         many zeros, so this changes the p-values noticeably. Only valid with
         ``method="wilcoxon"``.
+    continuity
+        With ``method="wilcoxon"``: move the rank sum's deviation 1/2 towards
+        zero before the normal approximation, as R's ``wilcox.test(correct =
+        TRUE)`` (its default) does. With ``tie_correct=True`` as well, each
+        dataset's p-values are R's ``wilcox.test(exact = FALSE)`` ones (and
+        :func:`scipy.stats.mannwhitneyu` with ``method="asymptotic"``), which
+        Seurat's ``FindConservedMarkers`` combines; scanpy has no continuity
+        correction (the default, ``False``). Only valid with ``method="wilcoxon"``.
     key_added
         Store the result in ``adata.uns[key_added]`` (a dict with ``"markers"``,
         ``"coverage"`` and ``"params"``). Nothing is stored when ``None``; an
@@ -173,12 +183,14 @@ def conserved_markers(
     )
     _check_options(**options)
     options["tie_correct"] = _check_tie_correct(tie_correct, method)
+    options["continuity"] = _check_continuity(continuity, method)
     if cluster_key == dataset_key:
         raise ValueError(
             f"cluster_key and dataset_key are both {cluster_key!r}; they must be two obs keys."
         )
     clusters = categorical_obs(adata.obs, cluster_key, "cluster_key")
-    datasets = categorical_obs(adata.obs, dataset_key, "dataset_key")
+    # a dataset category without cells is no dataset: it must not change the result
+    datasets = categorical_obs(adata.obs, dataset_key, "dataset_key").remove_unused_categories()
     min_datasets = _min_datasets(min_datasets, len(datasets.categories))
     check_free(adata.uns, key_added)
     expr = resolve_source(adata, source)
@@ -192,6 +204,7 @@ def conserved_markers(
     if method == "wilcoxon":
         request = {"groupby": cluster_key, "method": method, "source": source}
         request["tie_correct"] = options["tie_correct"]
+        request["continuity"] = options["continuity"]
         pvals = _ranked(
             expr, clusters, datasets, status, {**request, "corr_method": corr_method}, log1p
         )
@@ -225,6 +238,16 @@ def _check_options(
         raise ValueError(f"key_added={key_added!r} is not valid; it must be a string or None.")
 
 
+def _check_continuity(continuity: object, method) -> bool:
+    if not isinstance(continuity, bool | np.bool_):
+        raise TypeError(f"continuity={continuity!r} must be True or False.")
+    if continuity and method != "wilcoxon":
+        raise ValueError(
+            f"continuity=True applies to method='wilcoxon' only, not method={method!r}."
+        )
+    return bool(continuity)
+
+
 def _wanted(expr, clusters, cluster_key, groups, candidates) -> tuple[list[str], np.ndarray]:
     """Clusters that get markers (as strings) and a mask of the genes that may be reported."""
     names = [str(c) for c in clusters.categories]
@@ -255,7 +278,8 @@ def _min_datasets(value, n_datasets: int) -> int:
         )
     if value > n_datasets:
         raise ValueError(
-            f"min_datasets={value!r} is more than the {n_datasets} datasets of dataset_key."
+            f"min_datasets={value!r} is more than the {counted(n_datasets, 'dataset')} of "
+            "dataset_key."
         )
     return int(value)
 

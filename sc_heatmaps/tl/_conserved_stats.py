@@ -1,11 +1,12 @@
 """Per-dataset tests of each cluster against the rest of its dataset, and their combination.
 
 The t-tests come from one pass over ``X``: the statistics of every (dataset, cluster)
-cell group (n, sum, sum of squares, count above zero, from ``_aggregate``). A
-cluster's rest within a dataset is the dataset's total minus the cluster, so no
-second pass is needed. Other methods (Wilcoxon) rank each dataset's cells on the side
-with ``_ranking.compute_ranking``; fold changes and fractions still come from the
-one-pass statistics (scanpy computes them from group means for every method).
+cell group (n, sum, sum of squared deviations, count above zero, from ``_aggregate``).
+A cluster's rest within a dataset is the dataset's other groups merged exactly (Chan et
+al.'s update), so no second pass is needed. Other methods (Wilcoxon) rank each
+dataset's cells on the side with ``_ranking.compute_ranking``; fold changes and
+fractions still come from the one-pass statistics (scanpy computes them from group
+means for every method).
 """
 
 from __future__ import annotations
@@ -60,13 +61,15 @@ class Design:
 
 @dataclass(frozen=True)
 class Cube:
-    """Statistics as (dataset, cluster, gene) arrays, and the dataset totals."""
+    """Statistics of each (dataset, cluster) group, and of each cluster's rest within its
+    dataset: ``n`` is (datasets, clusters), the others (datasets, clusters, genes)."""
 
-    n: np.ndarray  # (datasets, clusters)
-    sums: np.ndarray  # (datasets, clusters, genes)
-    sum_sq: np.ndarray
-    n_pos: np.ndarray
-    total: GroupStats  # per dataset: n (datasets,), sums etc. (datasets, genes)
+    cells: GroupStats
+    rest: GroupStats
+
+    @property
+    def n(self) -> np.ndarray:
+        return self.cells.n
 
 
 def dataset_cluster_stats(expr: Expression, design: Design) -> Cube:
@@ -74,15 +77,16 @@ def dataset_cluster_stats(expr: Expression, design: Design) -> Cube:
     st = group_stats_all(expr.X, design.codes, design.n_groups)
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    n_ds, width = len(design.datasets), len(design.clusters) + 1
+    width = len(design.clusters) + 1  # the clusters, then the cells without one
+    per_dataset = [st.rows(slice(d * width, (d + 1) * width)) for d in range(len(design.datasets))]
+    rest = [stats.others() for stats in per_dataset]
 
-    def shaped(a: np.ndarray) -> np.ndarray:
-        return a[: n_ds * width].reshape(n_ds, width, *a.shape[1:])
+    def stacked(parts: list[GroupStats]) -> GroupStats:
+        k = len(design.clusters)
+        fields = ("n", "sums", "m2", "n_pos")
+        return GroupStats(*(np.stack([getattr(p, f)[:k] for p in parts]) for f in fields))
 
-    n, sums, sum_sq, n_pos = (shaped(a) for a in (st.n, st.sums, st.sum_sq, st.n_pos))
-    total = GroupStats(n=n.sum(1), sums=sums.sum(1), sum_sq=sum_sq.sum(1), n_pos=n_pos.sum(1))
-    k = len(design.clusters)
-    return Cube(n=n[:, :k], sums=sums[:, :k], sum_sq=sum_sq[:, :k], n_pos=n_pos[:, :k], total=total)
+    return Cube(cells=stacked(per_dataset), rest=stacked(rest))
 
 
 def coverage(cube: Cube, design: Design, min_cells: int) -> pd.DataFrame:
@@ -90,7 +94,7 @@ def coverage(cube: Cube, design: Design, min_cells: int) -> pd.DataFrame:
     ``"absent"``, ``"too small"`` (fewer than ``min_cells`` cells) or ``"rest too
     small"`` (fewer than ``min_cells`` other cells in the dataset)."""
     n_in = cube.n
-    n_rest = cube.total.n[:, None] - n_in
+    n_rest = cube.rest.n
     status = np.where(
         n_in == 0,
         "absent",
@@ -104,21 +108,18 @@ def coverage(cube: Cube, design: Design, min_cells: int) -> pd.DataFrame:
 def cluster_tests(cube: Cube, c: int, used: np.ndarray, method: str, log1p) -> dict:
     """Welch t-tests (scanpy's) of cluster ``c`` against the rest of each dataset in
     ``used``; arrays of shape (datasets used, genes)."""
-    n_g = cube.n[used, c][:, None]
-    n_r = cube.total.n[used][:, None] - n_g
-    mean_g, var_g = _mean_var(cube.sums[used, c], cube.sum_sq[used, c], n_g)
-    rest_s = cube.total.sums[used] - cube.sums[used, c]
-    rest_q = cube.total.sum_sq[used] - cube.sum_sq[used, c]
-    mean_r, var_r = _mean_var(rest_s, rest_q, n_r)
+    cells, rest = cube.cells.rows((used, c)), cube.rest.rows((used, c))
+    n_g, n_r = cells.n[:, None], rest.n[:, None]
+    mean_g, var_g = _mean_var(cells)
+    mean_r, var_r = _mean_var(rest)
     scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, method)
     expm1 = _expm1(log1p)
-    rest_pos = cube.total.n_pos[used] - cube.n_pos[used, c]
     return {
         "scores": scores,
         "pvals": pvals,
         "logfc": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
-        "pct_in": cube.n_pos[used, c] / n_g,
-        "pct_out": rest_pos / n_r,
+        "pct_in": cells.n_pos / n_g,
+        "pct_out": rest.n_pos / n_r,
     }
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
+from .._plural import counted
 from .._sources import resolve_source
 from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
 from ._checks import checked_log1p, refuse_nonfinite, warn_if_counts
@@ -221,7 +222,22 @@ def _present(cat: pd.Categorical, mask: np.ndarray) -> list[str]:
     return [str(c) for c, n in zip(cat.categories, counts, strict=True) if n > 0]
 
 
+def _check_distinct_keys(dataset_key, cluster_key, sample_key) -> None:
+    """The keys name different obs columns: a comparison of a column with itself has no
+    cluster holding two datasets."""
+    keys = {"dataset_key": dataset_key, "cluster_key": cluster_key, "sample_key": sample_key}
+    named = [(k, v) for k, v in keys.items() if v is not None]
+    for i, (first, value) in enumerate(named):
+        for second, other in named[i + 1 :]:
+            if isinstance(value, str) and value == other:
+                raise ValueError(
+                    f"{first}={value!r} and {second}={other!r} are the same obs key; "
+                    f"{first} and {second} must be different columns of adata.obs."
+                )
+
+
 def _design(obs, dataset_key, cluster_key, sample_key, clusters) -> _Design:
+    _check_distinct_keys(dataset_key, cluster_key, sample_key)
     ds_cat = categorical_obs(obs, dataset_key, "dataset_key")
     cl_cat = categorical_obs(obs, cluster_key, "cluster_key")
     sm_cat = None if sample_key is None else categorical_obs(obs, sample_key, "sample_key")
@@ -311,7 +327,7 @@ class _Sides:
 def _sides(design: _Design, st: GroupStats, ci: int, ds: str, ref: str | None) -> _Sides:
     n_units = len(design.units)
     rows = slice(ci * n_units, (ci + 1) * n_units)
-    sub = GroupStats(n=st.n[rows], sums=st.sums[rows], sum_sq=st.sum_sq[rows], n_pos=st.n_pos[rows])
+    sub = st.rows(rows)
     owner = design.unit_dataset
     is_ds = owner == ds
     is_ref = (owner == ref) if ref is not None else (~is_ds & (owner != ""))
@@ -320,27 +336,23 @@ def _sides(design: _Design, st: GroupStats, ci: int, ds: str, ref: str | None) -
 
 
 def _why_skipped(sides: _Sides, pseudobulk: bool) -> str | None:
-    what = "samples" if pseudobulk else "cells"
+    what = "sample" if pseudobulk else "cell"
     counts = [
         int(sides.dataset.sum()) if pseudobulk else int(sides.stats.n[sides.dataset].sum()),
         int(sides.reference.sum()) if pseudobulk else int(sides.stats.n[sides.reference].sum()),
     ]
     for side, n in zip(("dataset", "reference"), counts, strict=True):
         if n < 2:
-            return f"{n} {what} in the {side} (at least 2 are needed)"
+            return f"{counted(n, what)} in the {side} (at least 2 are needed)"
     return None
-
-
-def _pooled(st: GroupStats, mask: np.ndarray) -> tuple:
-    return st.n[mask].sum(), st.sums[mask].sum(0), st.sum_sq[mask].sum(0), st.n_pos[mask].sum(0)
 
 
 def _side_moments(sides: _Sides, mask: np.ndarray, pseudobulk: bool) -> tuple:
     """Mean, variance and size of one side: of its cells, or of its samples' means."""
     if not pseudobulk:
-        n, s, q, _ = _pooled(sides.stats, mask)
-        mean, var = _mean_var(s, q, n)
-        return mean, var, n
+        pooled = sides.stats.pooled(mask)
+        mean, var = _mean_var(pooled)
+        return mean, var, pooled.n
     means = sides.stats.sums[mask] / sides.stats.n[mask][:, None]
     return means.mean(axis=0), means.var(axis=0, ddof=1), int(mask.sum())
 
@@ -362,8 +374,8 @@ def _ttest(sides: _Sides, method: str, *, design: _Design, log1p, **_) -> dict:
 def _descriptive(sides: _Sides, mean_d, mean_r, log1p) -> dict:
     """scanpy's log fold change, and the fractions of cells above 0 on each side."""
     expm1 = _expm1(log1p)
-    n_d, _, _, pos_d = _pooled(sides.stats, sides.dataset)
-    n_r, _, _, pos_r = _pooled(sides.stats, sides.reference)
+    d, r = sides.stats.pooled(sides.dataset), sides.stats.pooled(sides.reference)
+    n_d, pos_d, n_r, pos_r = d.n, d.n_pos, r.n, r.n_pos
     with np.errstate(invalid="ignore", divide="ignore"):
         logfc = np.log2((expm1(mean_d) + 1e-9) / (expm1(mean_r) + 1e-9))
     return {"logfc": logfc, "pct_dataset": pos_d / n_d, "pct_reference": pos_r / n_r}
@@ -395,8 +407,8 @@ def _rank_on_side(sides: _Sides, method: str, *, expr, design, log1p, ci) -> dic
         result = compute_ranking(sub, cat, request, log1p)
     position = pd.Index(np.asarray(result["names"]["dataset"]).astype(str))
     back = position.get_indexer(expr.var_names.astype(str))
-    n_d, s_d, _, _ = _pooled(sides.stats, sides.dataset)
-    n_r, s_r, _, _ = _pooled(sides.stats, sides.reference)
+    d, r = sides.stats.pooled(sides.dataset), sides.stats.pooled(sides.reference)
+    n_d, s_d, n_r, s_r = d.n, d.sums, r.n, r.sums
     return {
         "score": np.asarray(result["scores"]["dataset"], dtype=np.float64)[back],
         "pval": np.asarray(result["pvals"]["dataset"], dtype=np.float64)[back],

@@ -90,8 +90,9 @@ def top_markers(
         ``"RNA"``, ``"integrated"`` or a layer name
         (see :func:`sc_heatmaps.get.grouped_expression`).
     groups
-        Restrict the comparison to these groups, as scanpy's ``groups`` does
-        (the rest is then the other listed groups). A list or ``"0,3,5"``.
+        Rank markers of these groups only, as scanpy's ``groups`` does: each
+        listed group is still compared with every other cell, those of groups
+        left out included. A list or ``"0,3,5"``.
     min_logfc, max_pval_adj, min_in_group_fraction
         Keep only genes with ``logfc >= min_logfc``, ``pval_adj <= max_pval_adj``
         and ``pct_in >= min_in_group_fraction``.
@@ -126,7 +127,8 @@ def top_markers(
           (Cell-Hub's recipe). A gene is tested when the larger of its rounded
           (3 digits) fractions above 0 in the group and in the rest is at least
           0.25; it is kept when Seurat's fold change
-          ``log2(mean(expm1(x)) + 1)`` (group minus rest) is above 1 and its
+          ``log2(mean(expm1(x)) + 1)`` (group minus rest; ``expm1`` in the base of
+          ``adata.uns["log1p"]["base"]`` when one is set) is above 1 and its
           p-value is below 0.01; genes are ordered by p-value, then by fold change
           (descending). The Wilcoxon p-value is Seurat's: tie-corrected, with a
           continuity correction of 1/2 (scanpy's z-score turned into it). In the
@@ -200,7 +202,7 @@ def top_markers(
         "current": current,
         "rescore": partial(_rescore, expr, cat, request, log1p),
     }
-    rank = partial(_recipe_ranking, recipe, expr, cat, group_names, method)
+    rank = partial(_recipe_ranking, recipe, expr, cat, group_names, method, log1p)
     result = find_reusable(adata.uns, [key, key_added], request, expr, provenance)
     table = None if result is None else select(rank(result))
     if table is None:
@@ -225,10 +227,10 @@ def _recipe_defaults(recipe, method, duplicates) -> tuple[str, str]:
     return method, default_duplicates if duplicates is None else duplicates
 
 
-def _recipe_ranking(recipe, expr, cat, group_names, method, result) -> pd.DataFrame:
+def _recipe_ranking(recipe, expr, cat, group_names, method, log1p, result) -> pd.DataFrame:
     """The full ranking in the recipe's order (Seurat's: its filters, then by p-value)."""
     if recipe == "seurat":
-        return seurat_ranking(result, expr, cat, group_names, method)
+        return seurat_ranking(result, expr, cat, group_names, method, log1p)
     return ranking_table(result, group_names)
 
 

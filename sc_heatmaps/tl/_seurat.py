@@ -9,6 +9,8 @@ Read from Seurat 4.3.0's source:
 - ``avg_log2FC`` after ``NormalizeData`` (LogNormalize) is
   ``log2(rowMeans(expm1(x)) + 1)`` of the cluster minus that of the rest
   (``FoldChange.Assay``; pseudocount 1, not divided by the number of cells as in Seurat 5).
+  Seurat's data are natural logs; for data logged in another base
+  (``uns["log1p"]["base"]``) ``expm1`` is taken in that base, as everywhere else here.
 - The Wilcoxon p-value (``WilcoxDETest``: limma's ``rankSumTestWithCorrelation``, or
   ``wilcox.test``) is the normal approximation with the tie correction and a continuity
   correction of 1/2.
@@ -32,6 +34,7 @@ from scipy import sparse
 from .._aggregate import group_stats, group_stats_all
 from .._sources import Expression, column_block
 from ._ranking import group_codes
+from ._ttest import _expm1
 
 MIN_PCT = 0.25  # FindAllMarkers(min.pct = 0.25)
 MIN_LOG2FC = 1.0  # then avg_log2FC > 1 (strict)
@@ -40,7 +43,12 @@ P_VALUE_METHODS = ("wilcoxon", "t-test", "t-test_overestim_var")
 
 
 def seurat_ranking(
-    result: Mapping, expr: Expression, cat: pd.Categorical, group_names: list[str], method: str
+    result: Mapping,
+    expr: Expression,
+    cat: pd.Categorical,
+    group_names: list[str],
+    method: str,
+    log1p: Mapping | None = None,
 ) -> pd.DataFrame:
     """The genes that pass Seurat's filters, per group in Seurat's order.
 
@@ -54,7 +62,7 @@ def seurat_ranking(
     tested = np.maximum(pct_in, pct_out) >= MIN_PCT
     idx = np.flatnonzero(tested.any(axis=0))
     block = column_block(expr.X, idx)
-    logfc = seurat_log2fc(block, codes, n_groups)
+    logfc = seurat_log2fc(block, codes, n_groups, log1p)
     keep = tested[:, idx] & (logfc > MIN_LOG2FC)
     used = np.flatnonzero(keep.any(axis=0))
     ties = tie_sums(_columns(block, used)) if method == "wilcoxon" else None
@@ -79,13 +87,16 @@ def _rounded_fractions(n_pos: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np
     return np.round(groups / n_in, 3), np.round((total - groups) / n_out, 3)
 
 
-def seurat_log2fc(block, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """``log2(mean(expm1(x)) + 1)`` of each group minus that of all other cells."""
+def seurat_log2fc(block, codes: np.ndarray, n_groups: int, log1p=None) -> np.ndarray:
+    """``log2(mean(expm1(x)) + 1)`` of each group minus that of all other cells, with
+    ``expm1`` in the base of ``log1p["base"]`` when one is set (``base**x - 1``), as
+    every other fold change of the package."""
+    expm1 = _expm1(log1p)
     if sparse.issparse(block):
         linear = block.copy()
-        linear.data = np.expm1(linear.data)
+        linear.data = expm1(linear.data)
     else:
-        linear = np.expm1(block)
+        linear = expm1(block)
     st = group_stats(linear, codes, n_groups + 1)
     total_sum, total_n = st.sums.sum(axis=0), st.n.sum()
     n_in = st.n[:n_groups, None].astype(np.float64)

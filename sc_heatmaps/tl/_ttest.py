@@ -6,7 +6,8 @@ each group against every other cell, scores and p-values from
 1, Benjamini-Hochberg or Bonferroni adjustment, log fold changes
 ``log2((expm1(mean_group) + 1e-9) / (expm1(mean_rest) + 1e-9))``, and genes
 ranked by score. The statistics come from one pass over the data (n, sum and
-sum of squares per group and gene), so no per-group copy of ``X`` is made.
+sum of squared deviations per group and gene, merged exactly into each group's rest),
+so no per-group copy of ``X`` is made.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import special
 
-from .._aggregate import group_stats_all
+from .._aggregate import GroupStats, group_stats_all
 from .._sources import Expression
 from ._checks import refuse_nonfinite
 
@@ -29,13 +30,12 @@ _DTYPES = {
 }
 
 
-def _mean_var(s: np.ndarray, q: np.ndarray, n: np.ndarray):
-    """Mean and unbiased variance from sums, in scanpy's order of operations."""
-    n = np.asarray(n, dtype=np.float64)
-    mean = s / n
+def _mean_var(stats: GroupStats):
+    """Mean and unbiased variance (NaN for one cell or none), from sums and the sums of
+    squared deviations of ``stats`` (never a sum of squares minus a squared sum)."""
+    n = np.asarray(stats.n, dtype=np.float64)[..., None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = (q / n - mean**2) * (n / (n - 1))
-    return mean, var
+        return stats.sums / n, stats.m2 / (n - 1)
 
 
 def welch(mean_g, var_g, n_g, mean_r, var_r, n_r, method: str = "t-test"):
@@ -104,13 +104,13 @@ def ttest_ranking(
         one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    total_s, total_q, total_n = st.sums.sum(0), st.sum_sq.sum(0), st.n.sum()
+    others = st.others()
     expm1 = _expm1(log1p)
     fields = {k: {} for k in _DTYPES}
     for i, group in enumerate(group_names):
-        n_g, n_r = st.n[i], total_n - st.n[i]
-        mean_g, var_g = _mean_var(st.sums[i], st.sum_sq[i], n_g)
-        mean_r, var_r = _mean_var(total_s - st.sums[i], total_q - st.sum_sq[i], n_r)
+        n_g, n_r = st.n[i], others.n[i]
+        mean_g, var_g = _mean_var(st.rows(i))
+        mean_r, var_r = _mean_var(others.rows(i))
         scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
         order = _top_order(scores)
         logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))

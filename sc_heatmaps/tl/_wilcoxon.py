@@ -362,6 +362,18 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
     every group), and -1 for cells that take no part at all (as if the rows were
     removed from ``X``; no copy is made).
     """
+    deviation, std_dev = rank_sum_deviations(X, codes, n_groups, tie_correct)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = deviation / std_dev
+    scores[np.isnan(scores)] = 0
+    return scores
+
+
+def rank_sum_deviations(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
+    """Each group's rank sum minus its expectation, ``R1 - n1 (n + 1) / 2`` (equal to
+    ``U1 - n1 n2 / 2``), and its standard deviation under the null (tie-corrected when
+    ``tie_correct``); both ``(n_groups, n_genes)``. ``codes`` as in :func:`wilcoxon_scores`.
+    """
     codes = np.asarray(codes, dtype=np.int64)
     sizes = np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
     n_cells = int(sizes.sum())
@@ -370,15 +382,24 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
     for lo, hi, columns in _column_chunks(X):
         chunk_sums, ties[lo:hi] = _chunk_rank_sums(columns, codes, sizes, n_cells)
         sums[:, lo:hi] = chunk_sums.T
-    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
-    scores = np.empty((n_groups, X.shape[1]))
-    for i in range(n_groups):
-        n_active = sizes[i]
-        std_dev = np.sqrt(coef * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores[i] = (sums[i] - (n_active * (n_cells + 1) / 2.0)) / std_dev
-    scores[np.isnan(scores)] = 0
-    return scores
+    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else np.ones(X.shape[1])
+    n_active = sizes[:n_groups, None].astype(np.float64)
+    deviation = sums[:n_groups] - n_active * (n_cells + 1) / 2.0
+    std_dev = np.sqrt(coef[None, :] * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
+    return deviation, std_dev
+
+
+def wilcoxon_pvalues(deviation: np.ndarray, std_dev: np.ndarray, continuity: bool):
+    """Two-sided p-values of the normal approximation; with ``continuity`` the
+    deviation is moved 1/2 towards zero first, as R's ``wilcox.test(correct=TRUE)``
+    does (``z = (d - sign(d) / 2) / sigma``). 1 where the deviation is undefined."""
+    from scipy import special
+
+    shift = 0.5 * np.sign(deviation) if continuity else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs(deviation - shift) / std_dev
+    pvals = 2 * special.ndtr(-z)
+    return np.where(np.isnan(pvals), 1.0, pvals)
 
 
 def wilcoxon_ranking(
@@ -392,7 +413,6 @@ def wilcoxon_ranking(
     """A full ``rank_genes_groups``-style Wilcoxon result for every group in
     ``group_names`` (``codes`` as in :func:`wilcoxon_scores`); the group statistics
     go to ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
-    from scipy import stats
 
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
@@ -401,13 +421,17 @@ def wilcoxon_ranking(
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     tie_correct = bool(request.get("tie_correct", False))
-    all_scores = wilcoxon_scores(expr.X, codes, n_groups, tie_correct)
+    continuity = bool(request.get("continuity", False))
+    deviation, std_dev = rank_sum_deviations(expr.X, codes, n_groups, tie_correct)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        all_scores = deviation / std_dev
+    all_scores[np.isnan(all_scores)] = 0
+    all_pvals = wilcoxon_pvalues(deviation, std_dev, continuity)
     total_s, total_n = st.sums.sum(0), st.n.sum()
     expm1 = _expm1(log1p)
     fields = {k: {} for k in _DTYPES}
     for i, group in enumerate(group_names):
-        scores = all_scores[i]
-        pvals = 2 * stats.distributions.norm.sf(np.abs(scores))
+        scores, pvals = all_scores[i], all_pvals[i]
         mean_g = st.sums[i] / np.float64(st.n[i])
         mean_r = (total_s - st.sums[i]) / np.float64(total_n - st.n[i])
         logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
@@ -424,4 +448,5 @@ def wilcoxon_ranking(
         group_names,
         "sc_heatmaps compiled Wilcoxon",
         tie_correct=tie_correct,
+        **({"continuity": True} if continuity else {}),
     )
