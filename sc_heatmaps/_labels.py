@@ -60,6 +60,12 @@ def joined(parts: Sequence[object]) -> str:
     return LABEL_SEP.join(label_part(p) for p in parts)
 
 
+def numbered(label: str, i: int) -> str:
+    """The label of the ``i``-th column of a per-cell heatmap, in group ``label``: the
+    counter keeps the labels of every column distinct."""
+    return f"{label}#{i}"
+
+
 def refuse_collisions(labels: Sequence[str], sources: Sequence[object], what: str) -> None:
     """Raise when two different ``sources`` share one label, naming both."""
     seen: dict[str, object] = {}

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .._labels import joined, text
+from .._labels import LABEL_SEP, text
 from .._limits import check_figure_inches
 from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
@@ -114,7 +114,7 @@ def shown_labels(spec: HeatmapSpec) -> tuple[bool, bool]:
 
     ``"auto"`` always draws the row labels, and the column labels only when the bars
     do not already say what each column is: when there are no bars, or when a
-    column's label is not the label of its bar values (the grouped heatmap's
+    column's label is not its bar values joined by ``LABEL_SEP`` (the grouped heatmap's
     "ctrl / B cells" under a dataset bar and a cluster bar says nothing new).
     """
     check_choice("labels", spec.labels, LABELS)
@@ -123,7 +123,8 @@ def shown_labels(spec: HeatmapSpec) -> tuple[bool, bool]:
     meta = spec.col_meta
     if meta.empty or len(meta.columns) == 0:
         return True, True
-    bars = [joined(tuple(row)) for row in meta.itertuples(index=False)]
+    # the bar values as plain text: a label that had to quote a part says more
+    bars = [LABEL_SEP.join(map(text, row)) for row in meta.itertuples(index=False)]
     return True, [text(c) for c in spec.data.columns] != bars
 
 
