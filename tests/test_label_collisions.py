@@ -85,7 +85,8 @@ def test_differences_columns_with_the_separator_in_names_stay_apart():
     try:
         assert plot.data.shape == (1, 2)
         meta = plot.spec.col_meta
-        by_pair = dict(zip(zip(meta.iloc[:, 0], meta.iloc[:, 1], strict=True), plot.data.iloc[0]))
+        pairs = zip(meta.iloc[:, 0], meta.iloc[:, 1], strict=True)
+        by_pair = dict(zip(pairs, plot.data.iloc[0], strict=True))
         assert by_pair == {("T", "x / y"): 1.5, ("T / x", "y"): -2.0}
         drawn = [t.get_text() for ax in plot.axes["col_labels"] for t in ax.texts]
         assert len(set(drawn)) == 2

@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import sparse
 
 from .._genes import gene_names
-from .._labels import numbered
 from .._groups import make_grouping
+from .._labels import numbered
 from .._sources import column_block, resolve_source
 from .._validate import check_choice
 from ._grouped import as_gene_list
