@@ -29,12 +29,15 @@ Below every layer; imports nothing from the package.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 LABEL_SEP = " / "
 # a "/" with a space or an edge on both sides could pass for LABEL_SEP once joined
 _SEP_LIKE = re.compile(r"(?:^| )/(?: |$)")
 KIND_SUFFIX = {"gene": " (gene)", "obs": " (obs)"}
+NAME_CHARS = 32  # a category name wraps past this many characters in a legend
+LINE_CHARS = 64  # a legend entry on one line up to this many characters
 
 
 def text(value: object) -> str:
@@ -125,3 +128,27 @@ def gene_labels(var_names: Sequence[Hashable], symbol_of: Mapping) -> tuple[dict
         else:
             label_of[var_name] = symbol
     return label_of, not_used
+
+
+def wrap_name(name: str, width: int = NAME_CHARS) -> str:
+    """A category name on lines of at most ``width`` characters (long words broken); a
+    name that fits is kept as it is, edge spaces too (``"B cells "`` is not ``"B cells"``)."""
+    if len(name) <= width:
+        return name
+    return "\n".join(textwrap.wrap(name, width, break_on_hyphens=False)) or name
+
+
+def entry_label(name: str, stats: list[str]) -> str:
+    """A legend entry: the name, then the statistics on the same line when short."""
+    name = wrap_name(name)
+    one_line = f"{name}  {' · '.join(stats)}" if stats else name
+    if "\n" not in name and len(one_line) <= LINE_CHARS:
+        return one_line
+    lines, line = [], ""
+    for part in stats:  # statistics on their own lines, never broken inside
+        if line and len(line) + 3 + len(part) > LINE_CHARS:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} · {part}" if line else part
+    return "\n".join([name, *lines, line] if line else [name, *lines])
