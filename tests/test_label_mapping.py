@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
@@ -134,8 +134,17 @@ def _check_page_and_sidecar(plot) -> None:
     assert list(back.columns[table.index.nlevels :]) == [str(c) for c in table.columns]
 
 
+VARS = ["G0", "G1", "G2", "G3", "ISG15", "V5"]
+# G0's symbol is G1's var_name; the block keys 1 and "1"
+SHARED = _adata(
+    ["x / y", "x"], ["T / x", "1", "all"], VARS, ["G1", None, "ISG15", None, "S1", None], 0
+)
+
+
 @SETTINGS
 @given(adata=datasets(), keys=_distinct(2), pick=st.lists(st.integers(0, 5), min_size=2))
+@example(adata=SHARED, keys=[1, "1"], pick=[0, 1])
+@example(adata=SHARED, keys=["A", "B"], pick=[0, 1])
 def test_grouped_heatmap_rows_and_columns_name_one_gene_and_group(adata, keys, pick):
     genes = list(adata.var_names)
     blocks = {keys[0]: [genes[pick[0]]], keys[1]: [genes[pick[1] % 6]]}
@@ -186,6 +195,7 @@ def test_cell_heatmap_rows_name_one_gene(adata):
 
 @SETTINGS
 @given(adata=datasets())
+@example(adata=SHARED)
 def test_correlation_keeps_a_gene_and_an_obs_column_of_one_name_apart(adata):
     genes = list(adata.var_names[:4])
     try:
@@ -220,6 +230,7 @@ def test_correlation_keeps_a_gene_and_an_obs_column_of_one_name_apart(adata):
 
 @SETTINGS
 @given(clusters=_distinct(2), datasets_=_distinct(2), seed=st.integers(0, 2**16))
+@example(clusters=["T", "T / x"], datasets_=["x / y", "y"], seed=0)
 def test_differences_columns_name_one_cluster_and_dataset(clusters, datasets_, seed):
     rng = np.random.default_rng(seed)
     pairs = [(c, d) for c in clusters for d in datasets_]
@@ -246,6 +257,7 @@ def test_differences_columns_name_one_cluster_and_dataset(clusters, datasets_, s
 
 @SETTINGS
 @given(adata=datasets())
+@example(adata=_adata(["d", "e"], ["B cells", "B cells ", "all"], VARS, [None] * 6, 0))
 def test_dual_expression_legend_and_stats_name_one_group(adata):
     try:
         plot = sch.pl.dual_expression(adata, "G2", "G3", color="cl")
