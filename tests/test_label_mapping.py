@@ -282,7 +282,7 @@ def test_dual_expression_legend_and_stats_name_one_group(adata):
 
 
 @pytest.mark.exhaustive
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(SETTINGS, max_examples=int(os.environ.get("SC_HEATMAPS_LABEL_EXAMPLES", "300")))
 @given(adata=datasets(), keys=_distinct(2), pick=st.lists(st.integers(0, 5), min_size=2))
 def test_grouped_heatmap_labels_many_examples(adata, keys, pick):
     test_grouped_heatmap_rows_and_columns_name_one_gene_and_group.hypothesis.inner_test(
