@@ -14,11 +14,14 @@ The rules, with ``gene_symbols="symbol"``:
   ``TBCE-1`` the one symbol ``TBCE``);
 - a name that is no symbol but a ``var_name`` stands for that gene (genes without a
   symbol, or with a shared one, are named, and labelled, by their ``var_name``);
+- a name that is the symbol of one gene and the ``var_name`` of another stands for the
+  gene with that ``var_name``: the var_name wins, every time (see :mod:`._labels`);
 - any other name is misspelt: ``KeyError``, with close matches;
 - missing symbols (NaN, None or empty) are ignored.
 
-A gene is labelled by its symbol when it has one that no other gene shares, else by
-its ``var_name``, so labels are unique and name their gene again when passed back.
+A gene is labelled by its symbol when it has one that no other gene shares and that is
+no other gene's ``var_name``, else by its ``var_name``, so labels are unique and name
+their gene again when passed back. The labels are made by :mod:`._labels`.
 Without ``gene_symbols`` every function here is the identity.
 
 Below ``get`` and ``tl``; imports neither.
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ._labels import gene_labels
 from ._sources import RNA
 from ._validate import (
     ScHeatmapsKeyError,
@@ -56,6 +60,9 @@ class GeneNames:
         Symbol -> its ``var_names`` for symbols of several genes.
     label_of
         ``var_name`` -> label, for the genes labelled by their symbol.
+    not_used
+        ``var_name`` -> symbol, for the genes whose unique symbol is another gene's
+        ``var_name`` (they are labelled by their own ``var_name``).
     var_names
         The ``var_names`` of the source.
     """
@@ -65,13 +72,14 @@ class GeneNames:
     unique: dict[str, str] = field(default_factory=dict)
     shared: dict[str, list[str]] = field(default_factory=dict)
     label_of: dict[str, str] = field(default_factory=dict)
+    not_used: dict[str, str] = field(default_factory=dict)
     var_names: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
 
     def var_name_of(self, name: str) -> str | None:
         """The ``var_name`` that ``name`` stands for, ``None`` when it names no gene."""
         if self.column is None:
             return name
-        if name in self.unique:
+        if name in self.unique and (name not in self.var_names or self.unique[name] == name):
             return self.unique[name]
         if name in self.shared:
             if name in self.var_names:
@@ -186,11 +194,14 @@ def gene_names(adata, gene_symbols: str | None, source: str = RNA) -> GeneNames:
     symbols = symbols[symbols.str.strip() != ""]
     by_symbol = pd.Series(symbols.index.astype(str), index=symbols.to_numpy())
     repeated = by_symbol.index.duplicated(keep=False)
+    unique = dict(zip(by_symbol.index[~repeated], by_symbol[~repeated], strict=True))
+    label_of, not_used = gene_labels(var.index, {v: s for s, v in unique.items()})
     return GeneNames(
         column=gene_symbols,
         where=f"{where}[{gene_symbols!r}]",
-        unique=dict(zip(by_symbol.index[~repeated], by_symbol[~repeated], strict=True)),
+        unique=unique,
         shared={s: list(dict.fromkeys(v)) for s, v in by_symbol[repeated].groupby(level=0)},
-        label_of=dict(zip(by_symbol[~repeated], by_symbol.index[~repeated], strict=True)),
+        label_of=label_of,
+        not_used=not_used,
         var_names=var.index,
     )

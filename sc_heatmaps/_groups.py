@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ._labels import joined_labels
 from ._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, format_choices
-
-LABEL_SEP = " / "
-# a "/" with a space or an edge on both sides could pass for LABEL_SEP once joined
-_SEP_LIKE = re.compile(r"(?:^| )/(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,7 @@ def make_grouping(
     group of the outer keys. Combinations with no cells are left out. A group's
     label is its category, or with several keys the categories joined by
     ``LABEL_SEP``, a category that could pass for the separator quoted (see
-    :func:`label_part`): labels never collide.
+    :func:`sc_heatmaps._labels.label_part`): labels never collide.
     """
     keys = as_keys(groupby)
     if len(obs) == 0:
@@ -178,32 +174,10 @@ def _category_orders(cats, keys: list[str], clusters, cluster_key) -> list[np.nd
     return orders
 
 
-def label_part(value: object) -> str:
-    """One key's share of a combined group label: ``str(value)``, quoted (``repr``)
-    when it could be mistaken for a separator or for a quoted part, so that labels
-    joined with ``LABEL_SEP`` never collide (``'x / y' / z`` and ``x / 'y / z'``)."""
-    text = str(value)
-    if _SEP_LIKE.search(text) or text[:1] in ("'", '"'):
-        return repr(text)
-    return text
-
-
 def _group_labels(meta: pd.DataFrame, keys: list[str]) -> pd.Index:
-    """Display label of every group: the category, or the parts joined by LABEL_SEP."""
-    if len(keys) == 1:
-        labels = [str(v) for v in meta[keys[0]]]
-    else:
-        parts = zip(*(meta[k] for k in keys), strict=True)
-        labels = [LABEL_SEP.join(label_part(v) for v in combo) for combo in parts]
-    index = pd.Index(labels, name="group")
-    if index.has_duplicates:  # not expected: categories are checked, parts are quoted
-        label = index[index.duplicated()][0]
-        combos = meta.loc[np.asarray(index == label), keys].astype(str).to_dict("records")
-        raise ValueError(
-            f"groups {combos!r} of {keys!r} all display as {label!r}; rename categories "
-            "so that their combinations differ."
-        )
-    return index
+    """Display label of every group, made by the one labeller (:mod:`._labels`)."""
+    rows = zip(*(meta[k] for k in keys), strict=True)
+    return pd.Index(joined_labels(rows, f"groups of {keys!r}"), name="group")
 
 
 def _group_meta(keys, cats, unravelled, counts) -> pd.DataFrame:

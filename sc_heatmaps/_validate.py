@@ -19,6 +19,7 @@ from pandas.api.types import (
     is_string_dtype,
 )
 
+from ._labels import text
 from ._plural import counted
 
 MAX_LISTED = 12
@@ -152,7 +153,7 @@ def check_unique_labels(categories: Iterable[object], key: str, what: str = "gro
     """
     by_label: dict[str, list[object]] = {}
     for c in categories:
-        by_label.setdefault(str(c), []).append(c)
+        by_label.setdefault(text(c), []).append(c)
     clashes = {label: cs for label, cs in by_label.items() if len(cs) > 1}
     if not clashes:
         return

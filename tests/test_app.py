@@ -371,7 +371,8 @@ def test_dual_tab(page, data_file, tmp_path):
     assert list(shown.columns) == [str(c) for c in expected.columns]
     assert PAYLOAD in set(shown["group"])  # as text, in the statistics table
     shown = shown.sort_values(["split", "group"]).reset_index(drop=True)
-    expected = expected.sort_values(["split", "group"]).reset_index(drop=True)
+    named = {"split": expected["split"].fillna(""), "group": expected["group"].fillna("")}
+    expected = expected.assign(**named).sort_values(["split", "group"]).reset_index(drop=True)
     for column in expected.columns:
         if pd.api.types.is_bool_dtype(expected[column]):
             assert list(shown[column]) == [str(v).lower() for v in expected[column]], column

@@ -114,7 +114,8 @@ def test_kang_subcommands(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     stats = pd.read_csv(tmp_path / "isg.tsv", sep="\t", index_col=0)
-    assert set(stats["split"]) == {"ctrl", "stim", "all"}
+    assert set(stats.loc[~stats["all_panels"], "split"]) == {"ctrl", "stim"}
+    assert stats.loc[stats["all_panels"], "split"].isna().all()
     r = run(
         "correlation",
         "-i",

@@ -82,7 +82,7 @@ def test_category_order_is_respected_everywhere(reordered):
     cells = sch.pl.cell_heatmap(a, ["G00"], ["dataset", "cluster"], max_cells_per_group=3)
     assert _first_seen(cells.columns["group"]) == pairs
     dual = sch.get.dual_expression(a, "G00", "G04", color="cluster")
-    assert list(dual.stats["group"]) == [*clusters, "all"]
+    assert list(dual.stats["group"]) == [*clusters, None]
     corr = sch.get.correlation(a, genes=["G00", "G04", "G12"], groupby="dataset", min_nonzero=0)
     assert list(corr.matrices) == ["d2", "d1"]
     colors = sch.get.category_colors(a, "cluster")

@@ -25,7 +25,7 @@ def test_stats_equal_scipy_per_group(synthetic, method):
     for row in de.stats.to_dict("records"):
         keep = (
             np.ones(len(x), bool)
-            if row["group"] == "all"
+            if row["all_groups"]
             else (synthetic.obs["cluster"] == row["group"]).to_numpy()
         )
         expected = test(x[keep], y[keep])
@@ -49,9 +49,11 @@ def test_fractions_are_counted_independently(synthetic):
 
 def test_split_by_gives_rows_per_panel_and_group(synthetic):
     de = sch.get.dual_expression(synthetic, "G00", "G04", color="cluster", split_by="dataset")
-    panels = de.stats.groupby("split", sort=False)["group"].apply(list).to_dict()
-    assert panels["d1"] == ["c0", "c1", "c2", "c3", "all"]
-    assert panels["all"] == ["all"]
+    per_panel = de.stats[~de.stats["all_panels"]]
+    panels = per_panel.groupby("split", sort=False)["group"].apply(list).to_dict()
+    assert panels["d1"] == ["c0", "c1", "c2", "c3", None]
+    pooled = de.stats[de.stats["all_panels"]]
+    assert list(pooled["group"]) == [None] and list(pooled["split"]) == [None]
     m = ((synthetic.obs["dataset"] == "d2") & (synthetic.obs["cluster"] == "c1")).to_numpy()
     row = de.stats[(de.stats["split"] == "d2") & (de.stats["group"] == "c1")].iloc[0]
     expected = scipy.stats.pearsonr(_values(synthetic, "G00")[m], _values(synthetic, "G04")[m])
@@ -206,7 +208,8 @@ def test_sidecar_holds_the_stats(synthetic, tmp_path):
     plot = sch.pl.dual_expression(synthetic, "G00", "G01", color="dataset")
     _, tsv, js = plot.savefig(tmp_path / "dual.svg")
     table = pd.read_csv(tsv, sep="\t", index_col=0)
-    assert list(table["group"]) == ["d1", "d2", "all"]
+    assert list(table["group"].iloc[:2]) == ["d1", "d2"] and pd.isna(table["group"].iloc[2])
+    assert list(table["all_groups"]) == [False, False, True]
     np.testing.assert_allclose(table["r"], plot.stats["r"], rtol=1e-5)
     assert "svg" in js.read_text()
 
@@ -240,10 +243,11 @@ def test_dual_does_not_modify_adata(synthetic):
 def test_kang_isg15_ifi6(kang):
     plot = sch.pl.dual_expression(kang, "ISG15", "IFI6", color="group_id")
     x, y = _values(kang, "ISG15"), _values(kang, "IFI6")
-    stats = plot.stats.set_index("group")
+    pooled = plot.stats[plot.stats["all_groups"]]
+    stats = plot.stats[~plot.stats["all_groups"]].set_index("group")
     overall = scipy.stats.pearsonr(x, y).statistic
     assert overall > 0.6  # both genes rise together with interferon
-    assert stats.loc["all", "r"] == pytest.approx(overall)
+    assert pooled["r"].item() == pytest.approx(overall)
     for cond in ["ctrl", "stim"]:
         m = (kang.obs["group_id"] == cond).to_numpy()
         assert stats.loc[cond, "r"] == pytest.approx(scipy.stats.pearsonr(x[m], y[m]).statistic)

@@ -250,7 +250,7 @@ def test_user_clusters_order_is_kept(synthetic):
     plot = sch.pl.dual_expression(synthetic, "G00", "G01", color="cluster", clusters="c2,c0")
     names = [t.get_text().split("  ")[0] for t in plot.axes["legend"].get_texts()]
     assert names == ["c2", "c0"]
-    assert list(plot.stats["group"]) == ["c2", "c0", "all"]
+    assert list(plot.stats["group"]) == ["c2", "c0", None]
     split = sch.pl.dual_expression(
         synthetic,
         "G00",
@@ -285,4 +285,4 @@ def test_plot_fields_are_declared_and_set_at_construction(synthetic):
         warnings.simplefilter("error")
         plot = sch.pl.dual_expression(synthetic, "G00", "G01", color="dataset")
     assert plot.modes == {None: "points"}
-    assert list(plot.stats["group"]) == ["d1", "d2", "all"]
+    assert list(plot.stats["group"]) == ["d1", "d2", None]

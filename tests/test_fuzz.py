@@ -1242,7 +1242,7 @@ def test_cells_without_a_colour_label_are_left_out():
     adata.obs.loc[unlabelled, "dataset"] = np.nan
     de = sch.get.dual_expression(adata, "G00", "G04", color="dataset")
     assert list(de.cells.index) == list(adata.obs_names[~unlabelled])
-    assert de.stats.set_index("group").loc["all", "n_total"] == (~unlabelled).sum()
+    assert de.stats.loc[de.stats["all_groups"], "n_total"].item() == (~unlabelled).sum()
     plot = sch.pl.dual_expression(adata, "G00", "G04", color="dataset")
     drawn = [to_hex(c) for c in plot.axes["panels"]["all"].collections[0].get_facecolors()]
     palette = sch.get.category_colors(adata, "dataset")

@@ -171,8 +171,8 @@ def _stats_table(stats: pd.DataFrame) -> pd.DataFrame:
     for column in table.columns:
         if pd.api.types.is_float_dtype(table[column]):  # 3 significant digits
             table[column] = table[column].map(lambda v: float(f"{v:.3g}"))
-        elif not pd.api.types.is_numeric_dtype(table[column]):
-            table[column] = table[column].astype(str)
+        elif not pd.api.types.is_numeric_dtype(table[column]):  # pooled rows: no name
+            table[column] = table[column].map(lambda v: "" if v is None else str(v))
     return table
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._genes import gene_names
 from .._groups import as_keys
+from .._labels import labelled_mapping
 from .._sources import resolve_source, usable_genes
 from .._validate import as_name_list
 from ..arrange import apply_filter, arrange, expand_blocks, row_blocks, scale_rows
@@ -121,9 +123,8 @@ def resolve_genes(adata, var_names, opts, *, find_markers=None) -> tuple[list | 
             "var_names are given; drop markers_kws or var_names."
         )
     if isinstance(var_names, Mapping):
-        return {
-            str(b): [g] if isinstance(g, str) else list(g) for b, g in var_names.items()
-        }, "user"
+        blocks = labelled_mapping(var_names, "var_names' block keys")
+        return {b: [g] if isinstance(g, str) else list(g) for b, g in blocks.items()}, "user"
     if isinstance(var_names, str):
         return as_name_list(var_names, "var_names"), "user"
     return list(var_names), "user"
@@ -193,6 +194,8 @@ def grouped_bundle(
     keys = resolve_groupby(groupby, opts.cluster_key, opts.dataset_key)
     genes, origin = resolve_genes(adata, var_names, opts, find_markers=find_markers)
     check_significance(opts, keys)
+    names = gene_names(adata, opts.gene_symbols, opts.source)
+    genes = _as_labels(names, genes)
     ge = (expression or grouped_expression)(
         adata,
         genes,
@@ -222,10 +225,35 @@ def grouped_bundle(
         n_cells=ge.n_cells.loc[columns],
         fraction=_aligned(ge.fraction, done.frame),
         empty_columns=[c for c in columns if ge.n_cells.loc[c] == 0],
-        provenance=_provenance(genes, origin, ge, keys, removed, len(columns), opts),
+        provenance=_provenance(genes, origin, ge, keys, removed, len(columns), opts)
+        | _symbols_not_used(names, done.frame),
         notes=[n for n in [zscore_note(opts.scale, len(columns))] if n],
     )
     return with_significance(bundle, adata, opts)
+
+
+def _as_labels(names, genes):
+    """The genes as their row labels (a symbol, or a var_name), block by block: the
+    rows are found by label; a name that is no gene stays (``missing`` decides)."""
+    if names.column is None:
+        return genes
+
+    def label(name):
+        var_name = names.var_name_of(name)
+        return name if var_name is None else names.label(var_name)
+
+    if isinstance(genes, Mapping):
+        return {b: [label(g) for g in block] for b, block in genes.items()}
+    return [label(g) for g in genes]
+
+
+def _symbols_not_used(names, drawn: pd.DataFrame) -> dict:
+    """For the sidecar: drawn genes labelled by their var_name because their symbol is
+    another gene's var_name (``{var_name: symbol}``); nothing without ``gene_symbols``."""
+    if names.column is None:
+        return {}
+    shown = set(drawn.index.get_level_values(-1))
+    return {"gene_symbols_not_used": {v: s for v, s in names.not_used.items() if v in shown}}
 
 
 def _symbols(opts) -> dict:

@@ -11,6 +11,7 @@ from scipy import sparse
 
 from .._genes import gene_names
 from .._groups import make_grouping
+from .._labels import numbered
 from .._sources import column_block, resolve_source
 from .._validate import check_choice
 from ._grouped import as_gene_list
@@ -109,7 +110,7 @@ def cell_matrix(
     columns = meta
     for key in grouping.keys:
         columns[key] = grouping.meta.loc[columns["group"], key].to_numpy()
-    names = [f"{label}#{i}" for i, label in enumerate(columns["group"])]
+    names = [numbered(label, i) for i, label in enumerate(columns["group"])]
     columns.index = pd.Index(names, name="column")
     matrix = pd.DataFrame(values.T, index=pd.Index(genes, name="gene"), columns=columns.index)
     return CellMatrix(matrix=matrix, columns=columns, n_cells=grouping.meta["n_cells"].copy())

@@ -12,6 +12,7 @@ from scipy import sparse
 
 from .._genes import gene_names
 from .._groups import cluster_mask, make_grouping
+from .._labels import variable_labels
 from .._sources import column_block, resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
@@ -126,8 +127,9 @@ def _obs_values(adata, keys: list[str], mask) -> np.ndarray:
     return np.column_stack(cols) if cols else np.empty((int(mask.sum()), 0))
 
 
-def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[str]]:
-    """Cells x variables, dense; only the selected genes are read."""
+def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Cells x variables, dense, and the (kind, name) of each column; only the selected
+    genes are read."""
     genes = list(dict.fromkeys(n for k, n in variables if k == "gene"))
     keys = list(dict.fromkeys(n for k, n in variables if k == "obs"))
     expr = resolve_source(adata, source)
@@ -145,7 +147,31 @@ def _values(adata, variables, source, mask) -> tuple[np.ndarray, list[str]]:
     block = block[np.flatnonzero(mask)]
     dense = block.toarray() if sparse.issparse(block) else np.asarray(block)
     values = np.column_stack([dense, _obs_values(adata, keys, mask)])
-    return values, genes + keys
+    return values, [("gene", g) for g in genes] + [("obs", k) for k in keys]
+
+
+def _labeller(variables: list[tuple[str, str]], symbols) -> dict[tuple[str, str], str]:
+    """The label of every (kind, name) variable: a gene's symbol or var_name, an obs
+    column's name; a gene and an obs column of one label are told apart by their kind."""
+    shown = [(kind, symbols.label(n) if kind == "gene" else n) for kind, n in variables]
+    return dict(zip(variables, variable_labels(shown), strict=True))
+
+
+def _refuse_ambiguous(adata, spec, symbols, source: str, what: str) -> None:
+    """A listed name that is an obs column and names a gene too: which one is meant?"""
+    if spec is None or isinstance(spec, str):
+        return
+    obs = set(map(str, adata.obs.columns))
+    var_names = resolve_source(adata, source).var_names
+    for name in map(str, spec):
+        gene = symbols.column is not None and symbols.var_name_of(name) is not None
+        if name in obs and (name in var_names or gene):
+            raise ValueError(
+                f"{what} lists {name!r}, which is both an obs column and a gene of "
+                f"source={source!r}; to correlate both use {what}='genes' with genes= "
+                f"and the other side 'obs' with obs_keys= (they are then labelled "
+                f"'{name} (gene)' and '{name} (obs)'), or rename the obs column."
+            )
 
 
 def _usable(values: np.ndarray, names: list[str], min_nonzero: int, group: str, nonzero=None):
@@ -294,21 +320,22 @@ def correlation(
     obs_keys = as_name_list(obs_keys, "obs_keys")
     symbols = gene_names(adata, gene_symbols, source)  # gene names in, labels out
     genes = symbols.translate(genes)
+    for what, spec in (("rows", rows), ("cols", cols)):
+        _refuse_ambiguous(adata, spec, symbols, source, what)
     rows, cols = (symbols.translate(spec, keep=adata.obs.columns) for spec in (rows, cols))
     row_vars = _variables(rows, adata, genes, obs_keys, cluster_key, "rows")
     col_vars = _variables(cols, adata, genes, obs_keys, cluster_key, "cols")
-    values, names = _values(adata, row_vars + col_vars, source, mask)
-    row_names = list(dict.fromkeys(n for _, n in row_vars))
-    col_names = list(dict.fromkeys(n for _, n in col_vars))
+    values, variables = _values(adata, row_vars + col_vars, source, mask)
+    label = _labeller(variables, symbols)
+    names = [label[v] for v in variables]
+    row_names = [label[v] for v in dict.fromkeys(row_vars)]
+    col_names = [label[v] for v in dict.fromkeys(col_vars)]
     parts = _split(adata, values, mask, groupby, level, (clusters, cluster_key))
     matrices, reasons, n = {}, [], {}
     for group, part in parts.items():
         mat, why = _one_matrix(part, names, row_names, col_names, method, min_nonzero, group)
         matrices[group], n[group] = mat, len(part[0])
         reasons += why
-    matrices = {group: symbols.relabel(mat, "both") for group, mat in matrices.items()}
-    reasons = [(group, symbols.label(name), why) for group, name, why in reasons]
-    row_names, col_names = symbols.labels(row_names), symbols.labels(col_names)
     dropped = pd.DataFrame(reasons, columns=["group", "variable", "reason"])
     return CorrelationResult(
         matrices=matrices,

@@ -17,7 +17,8 @@ from .._sources import column_block, nan_genes, resolve_source
 from .._validate import categorical_obs, check_choice, check_number
 
 METHODS = ("pearson", "spearman")
-ALL = "all"  # the display label of pooled rows; they are found by their flag, never by it
+# pooled rows carry no group name (None) and a True flag: a category may be named "all"
+POOLED = None
 STAT_COLUMNS = [
     "n",
     "r",
@@ -41,15 +42,15 @@ class DualExpression:
         ``gene_y``), and ``color`` / ``split`` (categorical) when those keys
         were given.
     stats
-        One row per (``split`` panel, ``color`` group), plus an ``"all"`` row per
-        panel (and an overall ``"all"`` row with ``split_by``): ``n`` cells
+        One row per (``split`` panel, ``color`` group), plus a pooled row per
+        panel (and an overall pooled row with ``split_by``): ``n`` cells
         used for ``r``, ``r`` and ``pval`` (Pearson or Spearman), the
         fractions of cells expressing x only, y only, both and neither (value
         above ``threshold``, over all ``n_total`` cells of the row).
         ``all_groups`` is ``True`` on the rows that pool every colour group, and
         with ``split_by`` ``all_panels`` is ``True`` on the row that pools every
-        panel. Select pooled rows by these flags, not by the label ``"all"``,
-        which a category may also have.
+        panel. A pooled row has no name: its ``group`` (and, pooling every panel,
+        its ``split``) is ``None``, so a category named ``"all"`` stays a category.
     """
 
     cells: pd.DataFrame
@@ -95,11 +96,11 @@ def _row(x, y, threshold: float, method: str, exclude_double_zero: bool) -> dict
 
 
 def _panel_rows(
-    cells: pd.DataFrame, panel: str, all_panels: bool, has_color: bool, opts
+    cells: pd.DataFrame, panel: str | None, all_panels: bool, has_color: bool, opts
 ) -> list[dict]:
     """Rows of one panel: one per colour group, then the row pooling them all."""
 
-    def row(sub: pd.DataFrame, group: str, all_groups: bool) -> dict:
+    def row(sub: pd.DataFrame, group: str | None, all_groups: bool) -> dict:
         where = {"split": panel, "group": group, "all_panels": all_panels}
         values = _row(sub["x"].to_numpy(), sub["y"].to_numpy(), *opts)
         return {**where, "all_groups": all_groups, **values}
@@ -108,7 +109,7 @@ def _panel_rows(
     if has_color:
         for group, sub in cells.groupby("color", observed=True, sort=True):
             rows.append(row(sub, str(group), False))
-    rows.append(row(cells, ALL, True))
+    rows.append(row(cells, POOLED, True))
     return rows
 
 
@@ -122,7 +123,7 @@ def co_expression_stats(
     if "split" in cells:
         for panel, sub in cells.groupby("split", observed=True, sort=True):
             rows += _panel_rows(sub, str(panel), False, has_color, opts)
-    rows += _panel_rows(cells, ALL, True, has_color and "split" not in cells, opts)
+    rows += _panel_rows(cells, POOLED, True, has_color and "split" not in cells, opts)
     frame = pd.DataFrame(rows)
     if "split" not in cells:
         frame = frame.drop(columns=["split", "all_panels"])
@@ -184,7 +185,7 @@ def dual_expression(
     DualExpression
         ``.cells`` (one row per cell kept: ``x``, ``y`` and the group keys) and
         ``.stats`` (``n``, ``r``, ``pval`` and the expression fractions per panel
-        and group, with pooled ``"all"`` rows), and the options used.
+        and group, with pooled rows, whose ``group`` is ``None``), and the options used.
 
     Examples
     --------
@@ -192,7 +193,7 @@ def dual_expression(
     >>> adata = sch.datasets.example()
     >>> de = sch.get.dual_expression(adata, "ISG15", "IFI6", color="dataset")
     >>> list(de.stats["group"])
-    ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
+    ['ctrl', 'stim_IFN', 'stim_LPS', None]
     """
     check_choice("method", method, METHODS)
     check_number("threshold", threshold)

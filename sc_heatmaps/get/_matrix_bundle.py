@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._labels import joined, text
 from .._validate import numeric_frame
 from ..arrange import apply_filter, arrange, scale_rows
 from ..arrange._limits import color_limits, scaled_label, zscore_note
@@ -47,5 +48,5 @@ def _filtered(values: pd.DataFrame, text: str | None) -> tuple[pd.DataFrame, dic
 
 
 def _names(labels: pd.Index) -> list[str]:
-    """Row or column labels as text (the parts of a multi-level label joined by " / ")."""
-    return [" / ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in labels]
+    """Row or column labels as text (a multi-level label as its parts joined)."""
+    return [joined(v) if isinstance(v, tuple) else text(v) for v in labels]

@@ -16,8 +16,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._groups import LABEL_SEP
 from .._heatmap_options import Labels
+from .._labels import joined, joined_labels, name_labels
 from .._options import Options, takes_options
 from .._plural import counted, plural
 from .._validate import ScHeatmapsKeyError, as_name_list, check_number, missing_names_message
@@ -186,10 +186,11 @@ def _checked_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _categories(column: pd.Series) -> list[str]:
+    what = f"values of the table's {column.name!r} column"
     if isinstance(column.dtype, pd.CategoricalDtype):
         present = set(column.astype(str))
-        return [str(c) for c in column.cat.categories if str(c) in present]
-    return [str(c) for c in dict.fromkeys(column)]
+        return [c for c in name_labels(list(column.cat.categories), what) if c in present]
+    return name_labels(list(dict.fromkeys(column)), what)
 
 
 def _selected(table: pd.DataFrame, clusters) -> pd.DataFrame:
@@ -254,7 +255,7 @@ def differences_bundle(table: pd.DataFrame, palettes: dict, names, opts) -> Heat
             "genes_drawn": list(genes),
             "genes_from": "user" if opts.genes is not None else f"top |{opts.rank_by}| per cluster",
             "references": references,
-            "columns": [f"{c}{LABEL_SEP}{d}" for c, d in columns],
+            "columns": list(matrix.columns),
             "one_sided_cells": int(one_sided.sum()),
         },
         notes=_notes(one_sided),
@@ -319,11 +320,9 @@ def _genes(table: pd.DataFrame, columns, opts) -> tuple[list[str], list[str] | N
 
 
 def _matrix(table: pd.DataFrame, genes: list[str], columns, value: str) -> pd.DataFrame:
-    labels = [f"{c}{LABEL_SEP}{d}" for c, d in columns]
-    keyed = table.assign(
-        column=table["cluster"].astype(str) + LABEL_SEP + table["dataset"].astype(str),
-        gene=table["gene"].astype(str),
-    )
+    labels = joined_labels(columns, "(cluster, dataset) columns")
+    pairs = zip(table["cluster"].astype(str), table["dataset"].astype(str), strict=True)
+    keyed = table.assign(column=[joined(p) for p in pairs], gene=table["gene"].astype(str))
     wide = keyed.pivot_table(index="gene", columns="column", values=value, aggfunc="first")
     matrix = wide.reindex(index=genes, columns=labels).astype(np.float64)
     matrix.index.name, matrix.columns.name = "gene", None

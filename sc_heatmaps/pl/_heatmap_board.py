@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._labels import LABEL_SEP, text
 from .._limits import check_figure_inches
 from .._option_checks import option_error
 from .._text import clean_label, literal_rc, literal_text
@@ -119,7 +120,7 @@ def shown_labels(spec: HeatmapSpec) -> tuple[bool, bool]:
 
     ``"auto"`` always draws the row labels, and the column labels only when the bars
     do not already say what each column is: when there are no bars, or when a
-    column's label is not its bar values joined by " / " (the grouped heatmap's
+    column's label is not its bar values joined by ``LABEL_SEP`` (the grouped heatmap's
     "ctrl / B cells" under a dataset bar and a cluster bar says nothing new).
     """
     check_choice("labels", spec.labels, LABELS)
@@ -128,8 +129,9 @@ def shown_labels(spec: HeatmapSpec) -> tuple[bool, bool]:
     meta = spec.col_meta
     if meta.empty or len(meta.columns) == 0:
         return True, True
-    joined = [" / ".join(str(v) for v in row) for row in meta.itertuples(index=False)]
-    return True, [str(c) for c in spec.data.columns] != joined
+    # the bar values as plain text: a label that had to quote a part says more
+    bars = [LABEL_SEP.join(map(text, row)) for row in meta.itertuples(index=False)]
+    return True, [text(c) for c in spec.data.columns] != bars
 
 
 def data_extend(values, vmin: float | None, vmax: float | None) -> str:

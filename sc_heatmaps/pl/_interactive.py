@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 
 from .._heatmap_options import GroupedHeatmapOptions
+from .._labels import text
 from .._text import clean_strings, html_text
 from ..arrange import cluster_order
 from ..get._correlation import LABELS
@@ -87,8 +88,8 @@ def _base(data: pd.DataFrame, title, filename, cmap, limits, unscaled=None) -> d
     values = data.to_numpy(dtype=np.float64)
     ranked = values if unscaled is None else unscaled.to_numpy(dtype=np.float64)
     return {
-        "rows": [str(r) for r in data.index.get_level_values(-1)],
-        "cols": [str(c) for c in data.columns],
+        "rows": [text(r) for r in data.index.get_level_values(-1)],
+        "cols": [text(c) for c in data.columns],
         "values": _nan_to_none(values),
         "row_order": {"drawn": list(range(len(data))), "cluster": _cluster_leaves(values)},
         "col_order": {"drawn": list(range(data.shape[1])), "cluster": _cluster_leaves(values.T)},
@@ -120,7 +121,7 @@ def _from_bundle(bundle, cmap, title, filename) -> dict:
     if bundle.row_blocks is not None:
         d["row_bars"] = [_bar(bundle.row_block_name, list(bundle.row_blocks), bundle.row_palette)]
     d["col_bars"] = [
-        _bar(k, [str(v) for v in bundle.col_meta[k]], bundle.colors[k])
+        _bar(k, [text(v) for v in bundle.col_meta[k]], bundle.colors[k])
         for k in bundle.col_meta.columns
     ]
     if bundle.n_cells is not None:
@@ -155,7 +156,7 @@ def _from_correlation(plot: CorrelationPlot, title, filename) -> dict:
     d = _base(plot.data, title, filename, p["cmap"], (p["vmin"], p["vmax"], 0.0))
     d.update(row_title="variable", col_title="variable", value_name=LABELS[p["method"]])
     if isinstance(plot.data.index, pd.MultiIndex):
-        groups = [str(g) for g in plot.data.index.get_level_values(0)]
+        groups = [text(g) for g in plot.data.index.get_level_values(0)]
         d["row_bars"] = [_bar(p["groupby"], groups, plot.group_colors or {})]
     return d
 

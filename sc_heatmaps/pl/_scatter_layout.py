@@ -8,7 +8,6 @@ that every panel has the size asked for, whatever the legend and labels take.
 from __future__ import annotations
 
 import dataclasses
-import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +18,6 @@ MAX_COLS = 3
 FONT_TITLE = 8  # figure title
 FONT_LABEL = 7  # axis labels, panel titles, legend title
 FONT_SMALL = 6  # tick labels, legend entries, fractions: the print minimum
-NAME_CHARS = 32  # a category name wraps past this many characters
-LINE_CHARS = 64  # a legend entry on one line up to this many characters
 MIN_PANEL_SHARE = 0.4  # a legend below keeps the panels at least this share of the height
 MAX_LEGEND_COLS = 4  # columns tried for a legend beside the panels
 MAX_GROWTH = 1.3  # panels grow at most this much taller before a legend below widens
@@ -46,27 +43,6 @@ def panel_grid(n: int) -> Grid:
     if n == 1:
         return Grid(1, 1, 2.6, 2.4)
     return Grid(nrows, ncols, 2.0, 1.85)
-
-
-def wrap_name(name: str, width: int = NAME_CHARS) -> str:
-    """A category name on lines of at most ``width`` characters (long words broken)."""
-    return "\n".join(textwrap.wrap(name, width, break_on_hyphens=False)) or name
-
-
-def entry_label(name: str, stats: list[str]) -> str:
-    """A legend entry: the name, then the statistics on the same line when short."""
-    name = wrap_name(name)
-    one_line = f"{name}  {' · '.join(stats)}" if stats else name
-    if "\n" not in name and len(one_line) <= LINE_CHARS:
-        return one_line
-    lines, line = [], ""
-    for part in stats:  # statistics on their own lines, never broken inside
-        if line and len(line) + 3 + len(part) > LINE_CHARS:
-            lines.append(line)
-            line = part
-        else:
-            line = f"{line} · {part}" if line else part
-    return "\n".join([name, *lines, line] if line else [name, *lines])
 
 
 def _inches(fig, artist) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
+from .._labels import entry_label
 from .._text import literal_text
 from ..get._correlation import SYMBOLS
 from ._figure_speed import gc_paused
@@ -23,7 +24,6 @@ from ._scatter_layout import (
     FONT_SMALL,
     FONT_TITLE,
     arrange,
-    entry_label,
     first_size,
     panel_grid,
 )
