@@ -20,14 +20,17 @@ import pandas as pd
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
-from .._sources import resolve_source
+from .._sources import resolve_source, resolve_x
 from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
+from . import _pseudobulk as pb
 from ._checks import checked_log1p, refuse_nonfinite, warn_if_counts
 from ._rank_store import check_free
 from ._ranking import compute_ranking
 from ._ttest import _adjust, _expm1, _mean_var, _top_order, welch
 
-METHODS = ("t-test", "t-test_overestim_var", "wilcoxon")
+PSEUDOBULK = "pseudobulk"
+METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", PSEUDOBULK)
+CELL_LEVEL = "cell-level test (exploratory)"
 COLUMNS = [
     "cluster",
     "dataset",
@@ -67,11 +70,18 @@ def dataset_differences(
     cluster_key: str,
     *,
     reference: str | None = None,
-    method: Literal["t-test", "t-test_overestim_var", "wilcoxon"] = "t-test",
+    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "pseudobulk"] = "t-test",
     n_genes: int | None = None,
     sample_key: str | None = None,
     source: str = "RNA",
+    layer: str | None = None,
+    use_raw: bool | None = None,
     clusters: Sequence[str] | str | None = None,
+    design_covariates: Sequence[str] | str | None = None,
+    min_cells: int = 10,
+    min_counts: int = 1000,
+    shrink: bool = False,
+    n_cpus: int = 1,
     key_added: str | None = None,
 ) -> pd.DataFrame:
     """Genes that differ between datasets within each cluster, as a tidy table.
@@ -145,18 +155,105 @@ def dataset_differences(
     ['stim_IFN', 'stim_LPS']
     """
     _check_options(method, n_genes, sample_key, key_added, adata.uns)
+    settings = None
+    if method == PSEUDOBULK:
+        settings = pb.check_settings(
+            adata.obs, design_covariates, min_cells, min_counts, shrink, n_cpus
+        )
+    else:
+        _refuse_pseudobulk_options(design_covariates, min_cells, min_counts, shrink, n_cpus)
     design = _design(adata.obs, dataset_key, cluster_key, sample_key, clusters)
     ref = _check_reference(reference, design, dataset_key)
-    expr = resolve_source(adata, source)
-    warn_if_counts(expr)
+    expr = _expression(adata, source, layer, use_raw)
+    if settings is not None:
+        pb.pydeseq2_classes()  # the ImportError naming the extra, before the pass over X
+    else:
+        warn_if_counts(expr)
     st = group_stats_all(expr.X, design.codes, len(design.clusters) * len(design.units))
-    refuse_nonfinite(expr, [str(g) for g in expr.var_names[~np.isfinite(st.sums).all(axis=0)]])
-    context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
-    frames, skipped = _compare_all(st, ref, method, n_genes, context)
-    table = _finish(frames, skipped, design, dataset_key, cluster_key)
+    if settings is not None:
+        table = _pseudobulk(
+            adata.obs,
+            st,
+            expr,
+            design,
+            ref,
+            settings,
+            n_genes,
+            dataset_key,
+            cluster_key,
+            sample_key,
+        )
+    else:
+        refuse_nonfinite(expr, [str(g) for g in expr.var_names[~np.isfinite(st.sums).all(axis=0)]])
+        context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
+        frames, skipped = _compare_all(st, ref, method, n_genes, context)
+        table = _finish(frames, skipped, design, dataset_key, cluster_key)
+        table.attrs.update(_cell_attrs(method, design, ref, dataset_key))
     if key_added is not None:
         adata.uns[key_added] = table.copy()
     return table
+
+
+def _pseudobulk(
+    obs, st, expr, design, ref, settings, n_genes, dataset_key, cluster_key, sample_key
+) -> pd.DataFrame:
+    """``method="pseudobulk"``: pydeseq2 on the summed counts of every comparison."""
+    pb.check_counts(expr, st.sums)
+    meta = pb.sample_metadata(obs, sample_key, settings.covariates, design.units)
+    found, skipped, dropped = pb.comparisons(st, design, ref, settings, meta, dataset_key)
+    frames = [
+        _frame(
+            c.cluster,
+            c.dataset,
+            ref,
+            expr.var_names,
+            pb.deseq_fields(st, c, meta, settings, expr.var_names),
+            n_genes,
+        )
+        for c in found
+    ]
+    table = _finish(frames, skipped, design, dataset_key, cluster_key)
+    table.attrs.update(
+        {
+            "unit": "samples",
+            "method": pb.METHOD_NAME
+            + (" with apeGLM-shrunk log2 fold changes" if settings.shrink else ""),
+            "design": pb.design_formula(settings.covariates, dataset_key),
+            "samples": [
+                {
+                    "cluster": c.cluster,
+                    "dataset": c.dataset,
+                    "dataset_samples": [
+                        s for s, d in zip(c.samples, c.is_dataset, strict=True) if d
+                    ],
+                    "reference_samples": [
+                        s for s, d in zip(c.samples, c.is_dataset, strict=True) if not d
+                    ],
+                }
+                for c in found
+            ],
+            "dropped": dropped,
+            "reference": REST if ref is None else ref,
+            "size_factors_fit_type": pb.FIT_TYPE,
+        }
+    )
+    return table
+
+
+def _cell_attrs(method, design: _Design, ref, dataset_key) -> dict:
+    """What a cell-level or sample-mean table records about its test."""
+    if design.pseudobulk:
+        unit, name, formula = "samples", "Welch t-test on per-sample means", f"~ {dataset_key}"
+    else:
+        unit, name, formula = "cells", method, None
+    return {
+        "unit": unit,
+        "method": name,
+        "design": formula,
+        "samples": [],
+        "dropped": [],
+        "reference": REST if ref is None else ref,
+    }
 
 
 def _compare_all(st: GroupStats, ref, method: str, n_genes, context: dict):
@@ -186,14 +283,63 @@ def _check_options(method, n_genes, sample_key, key_added, uns) -> None:
         raise ValueError(
             f"n_genes={n_genes!r} is not valid; it must be a positive integer or None."
         )
-    if sample_key is not None and method not in ("t-test", "t-test_overestim_var"):
+    if sample_key is not None and method == "wilcoxon":
         raise ValueError(
-            f"method={method!r} cannot be used with sample_key={sample_key!r}: the pseudobulk "
-            "test is Welch's t-test on per-sample means; use method='t-test'."
+            f"method={method!r} cannot be used with sample_key={sample_key!r}: samples are "
+            "compared with method='pseudobulk' (DESeq2 on summed counts) or method='t-test' "
+            "(Welch's t-test on per-sample means)."
+        )
+    if method == PSEUDOBULK and sample_key is None:
+        raise ValueError(
+            "method='pseudobulk' needs sample_key= (the obs column of the samples, i.e. the "
+            "biological replicates, e.g. 'sample_id'); without samples there is no pseudobulk."
         )
     if key_added is not None and not isinstance(key_added, str):
         raise ValueError(f"key_added={key_added!r} is not valid; it must be a string or None.")
     check_free(uns, key_added)
+
+
+def _refuse_pseudobulk_options(design_covariates, min_cells, min_counts, shrink, n_cpus):
+    """The pseudobulk options, given with a cell-level method, are refused (not ignored)."""
+    given = {
+        "design_covariates": (design_covariates, None),
+        "min_cells": (min_cells, 10),
+        "min_counts": (min_counts, 1000),
+        "shrink": (shrink, False),
+        "n_cpus": (n_cpus, 1),
+    }
+    changed = [f"{k}={v!r}" for k, (v, default) in given.items() if v != default]
+    if changed:
+        raise ValueError(
+            f"{', '.join(changed)} only apply to method='pseudobulk'; drop them or pass "
+            "method='pseudobulk' with sample_key=."
+        )
+
+
+def _expression(adata, source: str, layer: str | None, use_raw: bool | None):
+    """The matrix read: ``source``, or scanpy's ``layer=`` / ``use_raw=`` (not both)."""
+    if layer is None and use_raw is None:
+        return resolve_source(adata, source)
+    if source != "RNA":
+        raise ValueError(
+            f"source={source!r} and layer={layer!r}/use_raw={use_raw!r} both name the values; "
+            "pass one of them."
+        )
+    if use_raw is not None and not isinstance(use_raw, bool):
+        raise ValueError(f"use_raw={use_raw!r} is not valid; it must be True, False or None.")
+    if layer is not None:
+        if use_raw:
+            raise ValueError(
+                f"layer={layer!r} and use_raw=True name two matrices; pass one of them."
+            )
+        return resolve_source(adata, layer)
+    if use_raw:
+        if adata.raw is None:
+            raise ValueError(
+                "use_raw=True, but adata.raw is not set; pass layer= or use_raw=False."
+            )
+        return resolve_source(adata, "RNA")
+    return resolve_x(adata)
 
 
 def _present(cat: pd.Categorical, mask: np.ndarray) -> list[str]:
@@ -390,16 +536,31 @@ def _frame(cluster, ds, ref, var_names: pd.Index, fields: dict, n_genes) -> pd.D
     """One comparison's rows in scanpy's order (decreasing score), cut to ``n_genes``
     up and ``n_genes`` down."""
     fields = dict(fields)
-    fields["pval_adj"] = _adjust(fields["pval"], "benjamini-hochberg")
-    order = _top_order(fields["score"])
-    if n_genes is not None and 2 * n_genes < len(order):
-        order = np.concatenate([order[:n_genes], order[-n_genes:]])
+    if "pval_adj" in fields:  # DESeq2's own (independent filtering): NaN scores go last
+        order = _nan_last_order(fields["score"], n_genes)
+    else:
+        fields["pval_adj"] = _adjust(fields["pval"], "benjamini-hochberg")
+        order = _top_order(fields["score"])
+        if n_genes is not None and 2 * n_genes < len(order):
+            order = np.concatenate([order[:n_genes], order[-n_genes:]])
     frame = pd.DataFrame({k: np.broadcast_to(v, len(var_names))[order] for k, v in fields.items()})
     frame.insert(0, "gene", np.asarray(var_names.astype(str))[order])
     frame.insert(0, "reference", REST if ref is None else ref)
     frame.insert(0, "dataset", ds)
     frame.insert(0, "cluster", cluster)
     return frame
+
+
+def _nan_last_order(score: np.ndarray, n_genes) -> np.ndarray:
+    """Decreasing score, genes without one (NaN: never counted) last; with ``n_genes``,
+    the top and bottom ``n_genes`` of the genes with a score."""
+    finite = np.flatnonzero(np.isfinite(score))
+    order = finite[np.argsort(-score[finite], kind="stable")]
+    if n_genes is not None:
+        if 2 * n_genes < len(order):
+            order = np.concatenate([order[:n_genes], order[-n_genes:]])
+        return order
+    return np.concatenate([order, np.flatnonzero(~np.isfinite(score))])
 
 
 def _finish(frames, skipped, design: _Design, dataset_key, cluster_key) -> pd.DataFrame:
@@ -418,8 +579,9 @@ def _finish(frames, skipped, design: _Design, dataset_key, cluster_key) -> pd.Da
     compared = [c for c in design.clusters if c in set(table["cluster"])]
     table["cluster"] = pd.Categorical(table["cluster"], categories=compared)
     table["dataset"] = pd.Categorical(table["dataset"], categories=design.datasets)
-    for column in ("n_dataset", "n_reference"):
+    counts = [c for c in table.columns if c.startswith("n_")]
+    for column in counts:
         table[column] = table[column].astype(np.int64)
-    table = table[COLUMNS]
+    table = table[COLUMNS + [c for c in pb.EXTRA_COLUMNS if c in table.columns]]
     table.attrs["skipped"] = list(skipped)
     return table
