@@ -101,7 +101,24 @@ def dataset_differences(
     against those of the reference with Welch's t-test
     (``scipy.stats.ttest_ind(equal_var=False)``); ``n_dataset`` and
     ``n_reference`` then count samples, and ``logfc`` uses the mean of the sample
-    means. A comparison needs at least 2 cells (2 samples with ``sample_key``) on
+    means (``table.attrs["unit"] == "samples"``).
+
+    ``method="pseudobulk"`` (with ``sample_key``; needs pydeseq2,
+    ``pip install "sc-heatmaps[de]"``) is the replicate-level test the field uses: the
+    raw counts of each (cluster, sample) are summed (one pass over the matrix, equal to
+    ``sc.get.aggregate(func="sum")``), and per cluster the samples of each dataset are
+    tested against those of the reference with pydeseq2 (DESeq2's negative-binomial
+    GLM and Wald test, ``design = ~ covariates + dataset``, fitted to the samples of
+    those two datasets only; size factors by ``"poscounts"``, which suits sparse
+    profiles and never falls back to pydeseq2's slow iterative fit). ``logfc`` is
+    DESeq2's log2 fold change, ``score`` its Wald statistic, ``pval_adj`` its adjusted
+    p-value (Benjamini-Hochberg after independent filtering: NaN for filtered genes;
+    ``score`` and ``pval`` are NaN for genes without counts or with outliers).
+    Cell-level tests (no ``sample_key``) treat cells as independent and inflate
+    significance: they are exploratory, and their table says
+    ``attrs["unit"] == "cells"``.
+
+    A comparison needs at least 2 cells (2 samples with ``sample_key``) on
     each side; the comparisons that cannot be made (too few cells or samples, the
     reference or the dataset absent from a cluster) are skipped, listed in
     ``table.attrs["skipped"]`` and named in a warning.
@@ -119,8 +136,9 @@ def dataset_differences(
         The dataset every other dataset is compared with, or ``None``: each dataset
         against the other datasets of the cluster, pooled.
     method
-        ``"t-test"``, ``"t-test_overestim_var"`` (as scanpy) or ``"wilcoxon"``
-        (cells only; scanpy's rank-sum test on the cells of each comparison).
+        ``"t-test"``, ``"t-test_overestim_var"`` (as scanpy), ``"wilcoxon"``
+        (cells only; scanpy's rank-sum test on the cells of each comparison) or
+        ``"pseudobulk"`` (DESeq2 on summed counts of ``sample_key``'s samples).
     n_genes
         ``None`` keeps every gene. A number keeps, per (cluster, dataset), the
         ``n_genes`` genes with the highest scores (up) and the ``n_genes`` with the
@@ -129,9 +147,28 @@ def dataset_differences(
         Categorical obs key of the samples (replicates) for a pseudobulk test.
     source
         ``"RNA"``, ``"integrated"`` or a layer name
-        (see :func:`sc_heatmaps.get.grouped_expression`).
+        (see :func:`sc_heatmaps.get.grouped_expression`). For ``"pseudobulk"`` the
+        values must be raw counts (non-negative integers, of any dtype).
+    layer
+        scanpy's name for ``source``: read ``adata.layers[layer]`` (e.g. ``"counts"``).
+    use_raw
+        scanpy's: ``True`` reads ``adata.raw.X``, ``False`` reads ``adata.X`` even when
+        ``adata.raw`` is set; ``None`` (with ``layer=None``) follows ``source``.
     clusters
         Only these clusters (a list or ``"B,CD14 Mono"``), in this order.
+    design_covariates
+        ``"pseudobulk"`` only: obs columns added to the design, each constant within a
+        sample and treated as categorical, e.g. ``["donor"]`` for a paired design
+        (``~ donor + dataset``) when each donor was measured in every dataset.
+    min_cells, min_counts
+        ``"pseudobulk"`` only: a (cluster, sample) pseudobulk with fewer cells or fewer
+        summed counts is dropped (decoupler's defaults); drops are listed in
+        ``table.attrs["dropped"]``.
+    shrink
+        ``"pseudobulk"`` only: report apeGLM-shrunk log2 fold changes (pydeseq2's
+        ``lfc_shrink``); p-values are unchanged.
+    n_cpus
+        ``"pseudobulk"`` only: processes pydeseq2 fits with.
     key_added
         Store the table in ``adata.uns[key_added]`` (never overwriting an entry).
 
@@ -144,7 +181,17 @@ def dataset_differences(
         cluster's cells with a value above 0 in the dataset and in the reference, also
         with ``sample_key``), ``n_dataset`` and ``n_reference`` (cells, or samples).
         ``cluster`` and ``dataset`` are categorical (clusters in the order compared);
-        rows are sorted by cluster, dataset and decreasing score.
+        rows are sorted by cluster, dataset and decreasing score (NaN last).
+        ``"pseudobulk"`` adds ``baseMean`` (DESeq2's mean of normalised counts over
+        the comparison's samples), ``n_samples_dataset`` and ``n_samples_reference``
+        (samples used), and its ``n_dataset``/``n_reference`` count those samples'
+        cells. ``table.attrs`` records ``"unit"`` (``"samples"`` or ``"cells"``),
+        ``"method"`` (e.g. ``"pseudobulk DESeq2 (pydeseq2)"`` or ``"t-test"``),
+        ``"design"`` (e.g. ``"~ donor + group_id"``; None for cell-level tests),
+        ``"samples"`` (per comparison: ``cluster``, ``dataset``, ``dataset_samples``,
+        ``reference_samples``), ``"dropped"`` (cluster, sample, dataset, n_cells,
+        n_counts, reason), ``"skipped"`` (cluster, dataset, reason) and
+        ``"reference"``.
 
     Examples
     --------

@@ -292,32 +292,45 @@ def comparisons(st: GroupStats, design, ref, settings: Settings, meta, dataset_k
         )
         for row in np.flatnonzero(small & (st.n > 0))
     ]
-    usable = ~small & (st.n > 0)
     found, skipped = [], []
     for ci, cluster in enumerate(design.clusters):
+        block = slice(ci * n_units, (ci + 1) * n_units)
         for ds in design.datasets:
             if ds == ref:
                 continue
             side = _unit_side(design, ref, ds)
-            rows = ci * n_units + np.flatnonzero(
-                (side >= 0) & usable[ci * n_units : (ci + 1) * n_units]
-            )
-            is_ds = side[rows - ci * n_units] == 1
-            counts = (int(is_ds.sum()), int((~is_ds).sum()))
-            why = next(
-                (
-                    f"{n} samples in the {name} (at least 2 are needed)"
-                    for name, n in zip(("dataset", "reference"), counts, strict=True)
-                    if n < 2
-                ),
-                None,
-            )
-            samples = [design.units[r - ci * n_units] for r in rows]
+            local, is_ds = _members(side, st.n[block] > 0, ~small[block])
+            names = [design.units[r] for r in local]
+            comp = Comparison(cluster, ds, ref, local + ci * n_units, is_ds, names)
+            lost = side[(st.n[block] > 0) & small[block]]
+            why = _too_few(comp.is_dataset, lost)
             if why is None:
-                model = _metadata(meta.loc[samples], is_ds, settings.covariates)
+                model = _metadata(meta.loc[comp.samples], comp.is_dataset, settings.covariates)
                 why = why_not_estimable(model, settings.covariates, dataset_key)
-            if why is not None:
+            if why is None:
+                found.append(comp)
+            else:
                 skipped.append({"cluster": cluster, "dataset": ds, "reason": why})
-                continue
-            found.append(Comparison(cluster, ds, ref, rows, is_ds, samples))
     return found, skipped, dropped
+
+
+def _members(side: np.ndarray, has_cells: np.ndarray, big_enough: np.ndarray):
+    """The unit positions of one comparison, and which of them are the dataset's."""
+    rows = np.flatnonzero((side >= 0) & has_cells & big_enough)
+    return rows, side[rows] == 1
+
+
+def _too_few(is_dataset: np.ndarray, lost: np.ndarray) -> str | None:
+    """Why a comparison cannot be made with these samples (fewer than 2 on a side)."""
+    for name, n, n_lost in (
+        ("dataset", int(is_dataset.sum()), int((lost == 1).sum())),
+        ("reference", int((~is_dataset).sum()), int((lost == 0).sum())),
+    ):
+        if n < 2:
+            more = (
+                f"; {n_lost} more dropped by min_cells/min_counts (attrs['dropped'])"
+                if n_lost
+                else ""
+            )
+            return f"{n} samples in the {name} (at least 2 are needed{more})"
+    return None
