@@ -218,18 +218,8 @@ def dataset_differences(
         warn_if_counts(expr)
     st = group_stats_all(expr.X, design.codes, len(design.clusters) * len(design.units))
     if settings is not None:
-        table = _pseudobulk(
-            adata.obs,
-            st,
-            expr,
-            design,
-            ref,
-            settings,
-            n_genes,
-            dataset_key,
-            cluster_key,
-            sample_key,
-        )
+        keys = (dataset_key, cluster_key, sample_key)
+        table = _pseudobulk(adata.obs, st, expr, design, ref, settings, n_genes, keys)
     else:
         refuse_nonfinite(expr, [str(g) for g in expr.var_names[~np.isfinite(st.sums).all(axis=0)]])
         context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
@@ -241,10 +231,9 @@ def dataset_differences(
     return table
 
 
-def _pseudobulk(
-    obs, st, expr, design, ref, settings, n_genes, dataset_key, cluster_key, sample_key
-) -> pd.DataFrame:
+def _pseudobulk(obs, st, expr, design, ref, settings, n_genes, keys) -> pd.DataFrame:
     """``method="pseudobulk"``: pydeseq2 on the summed counts of every comparison."""
+    dataset_key, cluster_key, sample_key = keys
     pb.check_counts(expr, st.sums)
     meta = pb.sample_metadata(obs, sample_key, settings.covariates, design.units)
     found, skipped, dropped = pb.comparisons(st, design, ref, settings, meta, dataset_key)
@@ -261,28 +250,7 @@ def _pseudobulk(
     ]
     table = _finish(frames, skipped, design, dataset_key, cluster_key)
     table.attrs.update(
-        {
-            "unit": "samples",
-            "method": pb.METHOD_NAME
-            + (" with apeGLM-shrunk log2 fold changes" if settings.shrink else ""),
-            "design": pb.design_formula(settings.covariates, dataset_key),
-            "samples": [
-                {
-                    "cluster": c.cluster,
-                    "dataset": c.dataset,
-                    "dataset_samples": [
-                        s for s, d in zip(c.samples, c.is_dataset, strict=True) if d
-                    ],
-                    "reference_samples": [
-                        s for s, d in zip(c.samples, c.is_dataset, strict=True) if not d
-                    ],
-                }
-                for c in found
-            ],
-            "dropped": dropped,
-            "reference": REST if ref is None else ref,
-            "size_factors_fit_type": pb.FIT_TYPE,
-        }
+        pb.table_attrs(found, dropped, settings, dataset_key, REST if ref is None else ref)
     )
     return table
 

@@ -334,3 +334,27 @@ def _too_few(is_dataset: np.ndarray, lost: np.ndarray) -> str | None:
             )
             return f"{n} samples in the {name} (at least 2 are needed{more})"
     return None
+
+
+def table_attrs(found, dropped, settings: Settings, dataset_key: str, reference: str) -> dict:
+    """What a pseudobulk table records about its test (``table.attrs``)."""
+    shrunk = " with apeGLM-shrunk log2 fold changes" if settings.shrink else ""
+    return {
+        "unit": "samples",
+        "method": METHOD_NAME + shrunk,
+        "design": design_formula(settings.covariates, dataset_key),
+        "samples": [
+            {
+                "cluster": c.cluster,
+                "dataset": c.dataset,
+                "dataset_samples": [s for s, d in zip(c.samples, c.is_dataset, strict=True) if d],
+                "reference_samples": [
+                    s for s, d in zip(c.samples, c.is_dataset, strict=True) if not d
+                ],
+            }
+            for c in found
+        ],
+        "dropped": dropped,
+        "reference": reference,
+        "size_factors_fit_type": FIT_TYPE,
+    }
