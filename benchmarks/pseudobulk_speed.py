@@ -157,23 +157,15 @@ def agreement(table: pd.DataFrame, theirs: dict) -> float:
     return worst
 
 
-def run_case(name, adata, keys, levels, covariates, n_cpus) -> list[dict]:
-    rows = []
+def run_case(name, adata, keys, levels, covariates, n_cpus) -> None:
+    """Print one line per step: case | step | wall s | CPU s | note."""
     tiny = adata[:200].copy()  # warm-up: imports and compiled kernels load before timing
-    our_sums(tiny, keys)
-    scanpy_sums(tiny, keys)
 
     def row(what, wall, cpu, note=""):
-        rows.append(
-            {
-                "case": name,
-                "step": what,
-                "wall s": round(wall, 2),
-                "CPU s": round(cpu, 2),
-                "note": note,
-            }
-        )
+        print(f"{name} | {what} | {wall:.2f} | {cpu:.2f} | {note}", flush=True)
 
+    our_sums(tiny, keys)
+    scanpy_sums(tiny, keys)
     _, wall, cpu = clock(lambda: our_sums(adata, keys))
     row("sums, ours (one pass)", wall, cpu)
     _, wall, cpu = clock(lambda: scanpy_sums(adata, keys))
@@ -182,14 +174,13 @@ def run_case(name, adata, keys, levels, covariates, n_cpus) -> list[dict]:
         _, wall, cpu = clock(lambda: decoupler_sums(adata, keys))
         row("sums, decoupler pp.pseudobulk", wall, cpu)
     except ImportError:
-        rows.append({"case": name, "step": "sums, decoupler", "note": "not installed"})
+        print(f"{name} | sums, decoupler | - | - | not installed", flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table, wall, cpu = clock(lambda: ours(adata, keys, levels, covariates, n_cpus))
         row("pseudobulk test, ours", wall, cpu, f"{table['cluster'].nunique()} clusters")
         theirs, wall, cpu = clock(lambda: by_hand(adata, keys, levels, covariates, n_cpus))
     row("aggregate + pydeseq2 by hand", wall, cpu, f"max rel. diff {agreement(table, theirs):.1e}")
-    return rows
 
 
 def main(argv=None) -> None:
@@ -201,18 +192,17 @@ def main(argv=None) -> None:
     parser.add_argument("--samples", type=int, default=8, help="synthetic samples")
     parser.add_argument("--n-cpus", type=int, default=1, help="pydeseq2 processes")
     args = parser.parse_args(argv)
-    rows = []
+    print("case | step | wall s | CPU s | note", flush=True)
     for case in args.cases.split(","):
         if case == "kang":
-            rows += run_case("Kang, 5 cell types x 4 samples", *kang(), args.n_cpus)
+            run_case("Kang, 5 cell types x 4 samples", *kang(), args.n_cpus)
         else:
             data = synthetic(args.cells, args.genes, args.clusters, args.samples)
             label = (
                 f"synthetic {args.cells:,} cells x {args.genes} genes, "
                 f"{args.clusters} clusters x {args.samples} samples"
             )
-            rows += run_case(label, *data, args.n_cpus)
-    print(pd.DataFrame(rows).to_string(index=False))
+            run_case(label, *data, args.n_cpus)
 
 
 if __name__ == "__main__":
