@@ -287,7 +287,9 @@ def _differences_title(table, args: argparse.Namespace) -> str:
     attrs = table.attrs
     vs = f"vs {attrs.get('reference', 'rest')}"
     if attrs.get("unit") == "cells":
-        return f"log2 fold change {vs}: {attrs.get('method')}, cell-level test (exploratory)"
+        from ..tl._differences import CELL_LEVEL
+
+        return f"log2 fold change {vs}: {attrs.get('method')}, {CELL_LEVEL}"
     design = f", {attrs['design']}" if attrs.get("design") else ""
     return f"log2 fold change {vs}: {attrs.get('method')}{design}"
 

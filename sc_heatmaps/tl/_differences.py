@@ -30,7 +30,7 @@ from ._ttest import _adjust, _expm1, _mean_var, _top_order, welch
 
 PSEUDOBULK = "pseudobulk"
 METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", PSEUDOBULK)
-CELL_LEVEL = "cell-level test (exploratory)"
+CELL_LEVEL = "cell-level test (exploratory)"  # how figures name a test with cells as unit
 COLUMNS = [
     "cluster",
     "dataset",
