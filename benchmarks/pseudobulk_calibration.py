@@ -15,7 +15,7 @@ Then a 2x change (log2 fold change 1) is planted in 5% of the genes, in every ce
 and the recall (planted tests called) and false calls (other tests called) are printed.
 
     python benchmarks/pseudobulk_calibration.py
-    python benchmarks/pseudobulk_calibration.py --genes 60 --cells 20   # a smoke run
+    python benchmarks/pseudobulk_calibration.py --genes 60 --cells 20 --min-counts 0  # smoke
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ METHODS = {
 }
 
 
-def called(adata, kwargs: dict, n_cpus: int) -> tuple[pd.DataFrame, float]:
+def called(adata, kwargs: dict, n_cpus: int, min_counts: int) -> tuple[pd.DataFrame, float]:
     """The table's (cell type, gene) tests at pval_adj < 0.05, and the seconds taken
     (wall clock, and CPU of this process: on a shared machine the wall clock waits)."""
     import sc_heatmaps as sch
 
     if kwargs["method"] == "pseudobulk":
-        kwargs = {**kwargs, "n_cpus": n_cpus}
+        kwargs = {**kwargs, "n_cpus": n_cpus, "min_counts": min_counts}
     start, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -98,7 +98,7 @@ def called(adata, kwargs: dict, n_cpus: int) -> tuple[pd.DataFrame, float]:
     return table[table["pval_adj"] < 0.05][["cluster", "gene"]], seconds
 
 
-def scenario(n_genes: int, n_cells: int, fraction: float, n_cpus: int) -> pd.DataFrame:
+def scenario(n_genes: int, n_cells: int, fraction: float, n_cpus: int, min_counts: int):
     rng = np.random.default_rng(1)
     planted = np.zeros(n_genes, dtype=bool)
     planted[rng.choice(n_genes, round(fraction * n_genes), replace=False)] = True
@@ -108,7 +108,7 @@ def scenario(n_genes: int, n_cells: int, fraction: float, n_cpus: int) -> pd.Dat
     n_true = len(truth) * len(CELL_TYPES)
     rows = []
     for name, kwargs in METHODS.items():
-        hits, seconds = called(adata, kwargs, n_cpus)
+        hits, seconds = called(adata, kwargs, n_cpus, min_counts)
         true_hits = int(hits["gene"].isin(truth).sum())
         false_hits = len(hits) - true_hits
         rows.append(
@@ -131,6 +131,9 @@ def main(argv=None) -> None:
         "--cells", type=int, default=80, help="cells per sample and cell type (default 80)"
     )
     parser.add_argument("--n-cpus", type=int, default=1, help="pydeseq2 processes")
+    parser.add_argument(
+        "--min-counts", type=int, default=1000, help="pseudobulk min_counts (default 1000)"
+    )
     args = parser.parse_args(argv)
     size = (
         f"{DONORS} donors x {len(CONDITIONS)} conditions x {len(CELL_TYPES)} cell types, "
@@ -138,7 +141,7 @@ def main(argv=None) -> None:
     )
     for title, fraction in (("no condition effect", 0.0), ("2x change in 5% of genes", 0.05)):
         print(f"\n{title} ({size}); tests at pval_adj < 0.05 over the 3 cell types:")
-        table = scenario(args.genes, args.cells, fraction, args.n_cpus)
+        table = scenario(args.genes, args.cells, fraction, args.n_cpus, args.min_counts)
         print(table.to_markdown(index=False) if _has_tabulate() else table.to_string())
 
 

@@ -56,7 +56,7 @@ def test_startup_export_benchmark_runs_at_a_tiny_size():
     assert [line.split()[2] for line in lines[5:]] == ["png", "pdf", "svg"]
 
 
-TINY_CALIB = ["--genes", "40", "--cells", "15"]
+TINY_CALIB = ["--genes", "40", "--cells", "15", "--min-counts", "0"]
 TINY_SPEED = ["--cases", "synthetic", "--cells", "2000", "--genes", "30", "--clusters", "2"]
 
 
