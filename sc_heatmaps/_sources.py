@@ -85,7 +85,17 @@ def resolve_source(adata, source: str = RNA) -> Expression:
     ``"integrated"`` is ``adata.layers["integrated"]``; any other string names a layer.
     Gene names must be unique: a name that stands for two columns is refused.
     """
-    expr = _resolve(adata, source)
+    return _checked(_resolve(adata, source))
+
+
+def resolve_x(adata) -> Expression:
+    """``adata.X`` itself, even when ``adata.raw`` is set (scanpy's ``use_raw=False``)."""
+    where = {"use_raw": False, "layer": None}
+    return _checked(Expression(RNA, adata.X, adata.var_names, "adata.X", where))
+
+
+def _checked(expr: Expression) -> Expression:
+    """The matrix through the intake; refused when its gene names are not unique."""
     expr = replace(expr, X=intake(expr.X, expr.where))
     if not expr.var_names.is_unique:
         dups = list(dict.fromkeys(expr.var_names[expr.var_names.duplicated()].astype(str)))

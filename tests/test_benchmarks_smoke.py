@@ -54,3 +54,26 @@ def test_startup_export_benchmark_runs_at_a_tiny_size():
         "figure",
     ]
     assert [line.split()[2] for line in lines[5:]] == ["png", "pdf", "svg"]
+
+
+TINY_CALIB = ["--genes", "40", "--cells", "15", "--min-counts", "0"]
+TINY_SPEED = ["--cases", "synthetic", "--cells", "2000", "--genes", "30", "--clusters", "2"]
+
+
+def test_pseudobulk_benchmarks_run_at_a_tiny_size():
+    calibration = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "pseudobulk_calibration.py"), *TINY_CALIB],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    assert calibration.stdout.count("pseudobulk DESeq2, ~ donor + condition") == 2
+    speed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "pseudobulk_speed.py"), *TINY_SPEED],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    assert "max rel. diff 0.0e+00" in speed.stdout

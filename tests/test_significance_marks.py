@@ -321,7 +321,11 @@ def test_kang_sample_level_marks_at_print_size(kang, tmp_path):
     assert want
     assert drawn_marks(plot) == want
     text = legend_text(plot)
-    assert "Welch t-test on sample means" in text and "vs ctrl" in text and "cell-level" not in text
+    assert (
+        "Welch t-test on per-sample means" in text
+        and "vs ctrl" in text
+        and "cell-level" not in text
+    )
     width, _ = plot.figure.get_size_inches()
     assert width <= 180 / 25.4 + 0.01
     paths = plot.savefig(tmp_path / "kang.png", dpi=300)
@@ -360,7 +364,6 @@ def test_app_marks_significant_differences_vs_the_chosen_reference(synthetic, tm
     its Python code reproduces them."""
     from sc_heatmaps.app import _figures, load_state
     from sc_heatmaps.app._server import heatmap_call
-    from sc_heatmaps.tl._differences import METHODS
 
     adata = synthetic.copy()
     replicate = (np.arange(adata.n_obs) % 3).astype(str)
@@ -389,7 +392,8 @@ def test_app_marks_significant_differences_vs_the_chosen_reference(synthetic, tm
         reference="d1",
     )
     call = heatmap_call(_Inputs(**inputs), state)
-    method = "pseudobulk" if "pseudobulk" in METHODS else "t-test"
+    # logged values and no counts anywhere: Welch's t-test on the per-sample means
+    method = "t-test"
     assert dict(call.marks) == {"sample_key": "sample", "reference": "d1", "method": method}
     plot = _figures.draw(state, call)
     with warnings.catch_warnings():
@@ -418,3 +422,29 @@ def test_app_marks_significant_differences_vs_the_chosen_reference(synthetic, tm
     # unticked: no marks
     plain = heatmap_call(_Inputs(**{**inputs, "mark_significant": False}), state)
     assert plain.marks == () and _figures.draw(state, plain).bundle.marks is None
+
+
+def test_app_marks_use_pseudobulk_where_the_file_holds_counts(synthetic):
+    """The app's test is DESeq2 on pseudobulk counts when the file holds raw counts (a
+    'counts' layer, then raw, then X), and Welch's t-test on sample means otherwise."""
+    import scipy.sparse as sp
+
+    from sc_heatmaps.app._calls import differences_method
+
+    logged = synthetic.copy()
+    assert differences_method(logged) == {"method": "t-test"}
+    counts = sp.csr_matrix(np.round(np.expm1(np.asarray(_dense(logged.X)))))
+    with_layer = logged.copy()
+    with_layer.layers["counts"] = counts
+    assert differences_method(with_layer) == {"method": "pseudobulk", "layer": "counts"}
+    in_x = logged.copy()
+    in_x.X = counts
+    assert differences_method(in_x) == {"method": "pseudobulk"}
+    in_raw = in_x.copy()
+    in_raw.raw = in_x
+    in_raw.X = logged.X
+    assert differences_method(in_raw) == {"method": "pseudobulk", "use_raw": True}
+
+
+def _dense(x):
+    return x.toarray() if hasattr(x, "toarray") else x

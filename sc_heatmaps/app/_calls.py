@@ -93,13 +93,34 @@ class FigureCall:
         return kws
 
 
-def differences_method() -> str:
-    """The test behind the app's significance marks: the pseudobulk test when this
-    version of ``sch.tl.dataset_differences`` has it, else Welch's t-test on the
-    per-sample means (``method="t-test"`` with ``sample_key``)."""
-    from ..tl._differences import METHODS
+def differences_method(adata) -> dict:
+    """The test behind the app's significance marks: DESeq2 on pseudobulk counts
+    (``method="pseudobulk"``) when the file holds raw counts (``layers["counts"]``, then
+    ``raw``, then ``X``: the first whose first cells are non-negative integers) and
+    pydeseq2 is installed, else Welch's t-test on the per-sample means
+    (``method="t-test"`` with ``sample_key``)."""
+    import importlib.util
 
-    return "pseudobulk" if "pseudobulk" in METHODS else "t-test"
+    if importlib.util.find_spec("pydeseq2") is None:
+        return {"method": "t-test"}
+    if "counts" in adata.layers and _looks_like_counts(adata.layers["counts"]):
+        return {"method": "pseudobulk", "layer": "counts"}
+    if adata.raw is not None and _looks_like_counts(adata.raw.X):
+        return {"method": "pseudobulk", "use_raw": True}
+    if _looks_like_counts(adata.X):
+        return {"method": "pseudobulk"}
+    return {"method": "t-test"}
+
+
+def _looks_like_counts(matrix, n_rows: int = 500) -> bool:
+    """Whether the first ``n_rows`` cells hold non-negative integers only."""
+    import numpy as np
+
+    head = matrix[: min(n_rows, matrix.shape[0])]
+    values = np.asarray(head.data if hasattr(head, "data") else head).ravel()
+    if hasattr(values, "compute"):
+        values = values.compute()
+    return bool(values.size == 0 or ((values >= 0) & (values % 1 == 0)).all())
 
 
 def _defaults(kind: str) -> dict:

@@ -120,7 +120,7 @@ def _marks(inp, state, groupby, cluster_key, dataset_key) -> dict | None:
         )
     if reference not in state.categories(dataset_key):
         raise InputError(f"choose the reference among the categories of {dataset_key!r}")
-    return {"sample_key": sample_key, "reference": reference, "method": differences_method()}
+    return {"sample_key": sample_key, "reference": reference, **differences_method(state.adata)}
 
 
 def dual_call(inp, state):

@@ -254,6 +254,93 @@ def run_correlation(args: argparse.Namespace) -> list[Path]:
     return _export(correlation_heatmap(adata, **opts), args)
 
 
+def _differences_options(args: argparse.Namespace) -> dict:
+    """The options of tl.dataset_differences from the command line; misuse exits 2."""
+    method = args.method or ("pseudobulk" if args.sample_key else "t-test")
+    pseudobulk = method == "pseudobulk"
+    if pseudobulk and not args.sample_key:
+        raise _args.UsageError(
+            "--method pseudobulk needs --sample-key (the obs key of the samples, e.g. "
+            "sample_id): without replicates there is no pseudobulk"
+        )
+    given = [f for f, v in (("--design", args.design), ("--shrink", args.shrink)) if v]
+    given += [
+        f
+        for f, v, d in (
+            ("--min-cells", args.min_cells, 10),
+            ("--min-counts", args.min_counts, 1000),
+            ("--n-cpus", args.n_cpus, 1),
+        )
+        if v != d
+    ]
+    if given and not pseudobulk:
+        raise _args.UsageError(f"{', '.join(given)} only apply to --method pseudobulk")
+    if args.layer is not None and (args.source != "RNA" or args.use_raw):
+        raise _args.UsageError("--layer, --use-raw and --source name the values: give one")
+    if args.min_cells < 1:
+        raise _args.UsageError(f"--min-cells {args.min_cells}: it must be at least 1")
+    opts = {
+        "reference": args.reference,
+        "method": method,
+        "sample_key": args.sample_key,
+        "source": args.source,
+        "layer": args.layer,
+        "use_raw": True if args.use_raw else None,
+        "clusters": args.clusters,
+    }
+    if pseudobulk:
+        opts.update(
+            design_covariates=args.design,
+            min_cells=args.min_cells,
+            min_counts=args.min_counts,
+            shrink=args.shrink,
+            n_cpus=args.n_cpus,
+        )
+    return opts
+
+
+def _differences_title(table, args: argparse.Namespace) -> str:
+    """What was tested, in which unit: a cell-level test says it is exploratory."""
+    if args.title:
+        return args.title
+    attrs = table.attrs
+    vs = f"vs {attrs.get('reference', 'rest')}"
+    if attrs.get("unit") == "cells":
+        from ..tl._differences import CELL_LEVEL
+
+        return f"log2 fold change {vs}: {attrs.get('method')}, {CELL_LEVEL}"
+    design = f", {attrs['design']}" if attrs.get("design") else ""
+    return f"log2 fold change {vs}: {attrs.get('method')}{design}"
+
+
+def run_differences(args: argparse.Namespace) -> list[Path]:
+    from ..export import write_table
+    from ..pl import dataset_differences_heatmap
+    from ..tl import dataset_differences
+
+    if not args.cluster_key:
+        raise _args.UsageError("give the obs key of the clusters with --cluster-key")
+    stem, _ = _args.figure_output(args.output, args.format)  # refused before any work
+    opts = _differences_options(args)
+    with steps(3, args.verbose) as step:
+        step("reading " + str(args.input))
+        adata = read(args.input, backed=True, subset=args.subset)
+        step("testing")
+        table = dataset_differences(adata, args.dataset_key, args.cluster_key, **opts)
+        step("writing")
+        if stem.parent != Path("."):
+            stem.parent.mkdir(parents=True, exist_ok=True)
+        written = [write_table(table, stem.with_name(f"{stem.name}_differences.tsv"))]
+        plot = dataset_differences_heatmap(
+            table,
+            dataset_key=args.dataset_key,
+            cluster_key=args.cluster_key,
+            n_genes=args.n_genes,
+            title=_differences_title(table, args),
+        )
+        return written + _export(plot, args)
+
+
 def run_app(args: argparse.Namespace) -> list[Path]:
     """Serve the point-and-click app until interrupted (shiny is imported only here)."""
     paths = [*args.files, *args.input]

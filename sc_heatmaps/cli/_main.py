@@ -29,6 +29,9 @@ EXAMPLES = {
     "--groupby dataset -o figs/corr",
     "interactive": "sc-heatmaps interactive -i data.h5ad --cluster-key cluster "
     "--dataset-key dataset -o figs/markers",
+    "differences": "sc-heatmaps differences -i kang.h5ad --dataset-key group_id "
+    "--cluster-key cluster_id --reference ctrl --sample-key sample_id --design donor "
+    "--layer counts -o figs/stim_vs_ctrl",
     "demo": "sc-heatmaps demo --out demo_output",
     "app": "sc-heatmaps app data.h5ad --port 8000\n  sc-heatmaps app -i a.h5ad -i b.h5ad "
     "--dataset-names ctrl,stim",
@@ -230,6 +233,67 @@ def _correlation(sub) -> None:
     _figure(p)
 
 
+def _differences(sub) -> None:
+    p = _sub(
+        sub,
+        "differences",
+        "genes that differ between datasets within each cluster: a TSV table "
+        "(NAME_differences.tsv) and a log-fold-change heatmap (NAME.png and its sidecars)",
+        _commands.run_differences,
+    )
+    _input(p)
+    p.add_argument("--dataset-key", required=True, help="obs key of the datasets (conditions)")
+    p.add_argument(
+        "--reference",
+        help="the dataset the others are compared with "
+        "(default: each against the other datasets of the cluster)",
+    )
+    p.add_argument(
+        "--sample-key",
+        help="obs key of the samples (biological replicates): replicate-level tests",
+    )
+    p.add_argument(
+        "--method",
+        choices=["pseudobulk", "t-test", "t-test_overestim_var", "wilcoxon"],
+        help="pseudobulk: DESeq2 on summed counts per sample (the default with "
+        "--sample-key); t-test (the default without): cells as the unit, exploratory",
+    )
+    p.add_argument(
+        "--design",
+        type=_args.names,
+        help="pseudobulk: obs keys added to the design, e.g. donor (paired: ~ donor + dataset)",
+    )
+    p.add_argument("--layer", help="layer holding the values (pseudobulk: raw counts)")
+    p.add_argument("--use-raw", action="store_true", help="read adata.raw (e.g. raw counts)")
+    p.add_argument(
+        "--min-cells",
+        type=_args.non_negative_int,
+        default=10,
+        help="pseudobulk: drop samples with fewer cells in a cluster (default 10)",
+    )
+    p.add_argument(
+        "--min-counts",
+        type=_args.non_negative_int,
+        default=1000,
+        help="pseudobulk: drop samples with fewer counts in a cluster (default 1000)",
+    )
+    p.add_argument("--shrink", action="store_true", help="pseudobulk: shrunk log2 fold changes")
+    p.add_argument(
+        "--n-cpus",
+        type=_args.positive_int,
+        default=1,
+        help="pseudobulk: processes for pydeseq2 (default 1)",
+    )
+    p.add_argument(
+        "-n",
+        "--n-genes",
+        type=_args.positive_int,
+        default=5,
+        help="genes drawn per cluster (default 5)",
+    )
+    _figure(p)
+
+
 def _demo(sub) -> None:
     p = _sub(sub, "demo", "run the main job on the bundled (simulated) example", _commands.run_demo)
     p.add_argument(
@@ -288,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show progress and tracebacks")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_markers, _heatmaps, _dual, _correlation, _demo, _app):
+    for add in (_markers, _heatmaps, _dual, _correlation, _differences, _demo, _app):
         add(sub)
     return parser
 

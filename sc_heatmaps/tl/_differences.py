@@ -21,14 +21,17 @@ import pandas as pd
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake
 from .._plural import counted
-from .._sources import resolve_source
+from .._sources import resolve_source, resolve_x
 from .._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, check_choice
+from . import _pseudobulk as pb
 from ._checks import checked_log1p, refuse_nonfinite, warn_if_counts
 from ._rank_store import check_free
 from ._ranking import compute_ranking
 from ._ttest import _adjust, _expm1, _mean_var, _top_order, welch
 
-METHODS = ("t-test", "t-test_overestim_var", "wilcoxon")
+PSEUDOBULK = "pseudobulk"
+METHODS = ("t-test", "t-test_overestim_var", "wilcoxon", PSEUDOBULK)
+CELL_LEVEL = "cell-level test (exploratory)"  # how figures name a test with cells as unit
 COLUMNS = [
     "cluster",
     "dataset",
@@ -68,11 +71,18 @@ def dataset_differences(
     cluster_key: str,
     *,
     reference: str | None = None,
-    method: Literal["t-test", "t-test_overestim_var", "wilcoxon"] = "t-test",
+    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "pseudobulk"] = "t-test",
     n_genes: int | None = None,
     sample_key: str | None = None,
     source: str = "RNA",
+    layer: str | None = None,
+    use_raw: bool | None = None,
     clusters: Sequence[str] | str | None = None,
+    design_covariates: Sequence[str] | str | None = None,
+    min_cells: int = 10,
+    min_counts: int = 1000,
+    shrink: bool = False,
+    n_cpus: int = 1,
     key_added: str | None = None,
 ) -> pd.DataFrame:
     """Genes that differ between datasets within each cluster, as a tidy table.
@@ -92,7 +102,24 @@ def dataset_differences(
     against those of the reference with Welch's t-test
     (``scipy.stats.ttest_ind(equal_var=False)``); ``n_dataset`` and
     ``n_reference`` then count samples, and ``logfc`` uses the mean of the sample
-    means. A comparison needs at least 2 cells (2 samples with ``sample_key``) on
+    means (``table.attrs["unit"] == "samples"``).
+
+    ``method="pseudobulk"`` (with ``sample_key``; needs pydeseq2,
+    ``pip install "sc-heatmaps[de]"``) is the replicate-level test the field uses: the
+    raw counts of each (cluster, sample) are summed (one pass over the matrix, equal to
+    ``sc.get.aggregate(func="sum")``), and per cluster the samples of each dataset are
+    tested against those of the reference with pydeseq2 (DESeq2's negative-binomial
+    GLM and Wald test, ``design = ~ covariates + dataset``, fitted to the samples of
+    those two datasets only; size factors by ``"poscounts"``, which suits sparse
+    profiles and never falls back to pydeseq2's slow iterative fit). ``logfc`` is
+    DESeq2's log2 fold change, ``score`` its Wald statistic, ``pval_adj`` its adjusted
+    p-value (Benjamini-Hochberg after independent filtering: NaN for filtered genes;
+    ``score`` and ``pval`` are NaN for genes without counts or with outliers).
+    Cell-level tests (no ``sample_key``) treat cells as independent and inflate
+    significance: they are exploratory, and their table says
+    ``attrs["unit"] == "cells"``.
+
+    A comparison needs at least 2 cells (2 samples with ``sample_key``) on
     each side; the comparisons that cannot be made (too few cells or samples, the
     reference or the dataset absent from a cluster) are skipped, listed in
     ``table.attrs["skipped"]`` and named in a warning.
@@ -110,8 +137,9 @@ def dataset_differences(
         The dataset every other dataset is compared with, or ``None``: each dataset
         against the other datasets of the cluster, pooled.
     method
-        ``"t-test"``, ``"t-test_overestim_var"`` (as scanpy) or ``"wilcoxon"``
-        (cells only; scanpy's rank-sum test on the cells of each comparison).
+        ``"t-test"``, ``"t-test_overestim_var"`` (as scanpy), ``"wilcoxon"``
+        (cells only; scanpy's rank-sum test on the cells of each comparison) or
+        ``"pseudobulk"`` (DESeq2 on summed counts of ``sample_key``'s samples).
     n_genes
         ``None`` keeps every gene. A number keeps, per (cluster, dataset), the
         ``n_genes`` genes with the highest scores (up) and the ``n_genes`` with the
@@ -120,9 +148,28 @@ def dataset_differences(
         Categorical obs key of the samples (replicates) for a pseudobulk test.
     source
         ``"RNA"``, ``"integrated"`` or a layer name
-        (see :func:`sc_heatmaps.get.grouped_expression`).
+        (see :func:`sc_heatmaps.get.grouped_expression`). For ``"pseudobulk"`` the
+        values must be raw counts (non-negative integers, of any dtype).
+    layer
+        scanpy's name for ``source``: read ``adata.layers[layer]`` (e.g. ``"counts"``).
+    use_raw
+        scanpy's: ``True`` reads ``adata.raw.X``, ``False`` reads ``adata.X`` even when
+        ``adata.raw`` is set; ``None`` (with ``layer=None``) follows ``source``.
     clusters
         Only these clusters (a list or ``"B,CD14 Mono"``), in this order.
+    design_covariates
+        ``"pseudobulk"`` only: obs columns added to the design, each constant within a
+        sample and treated as categorical, e.g. ``["donor"]`` for a paired design
+        (``~ donor + dataset``) when each donor was measured in every dataset.
+    min_cells, min_counts
+        ``"pseudobulk"`` only: a (cluster, sample) pseudobulk with fewer cells or fewer
+        summed counts is dropped (decoupler's defaults); drops are listed in
+        ``table.attrs["dropped"]``.
+    shrink
+        ``"pseudobulk"`` only: report apeGLM-shrunk log2 fold changes (pydeseq2's
+        ``lfc_shrink``); p-values are unchanged.
+    n_cpus
+        ``"pseudobulk"`` only: processes pydeseq2 fits with.
     key_added
         Store the table in ``adata.uns[key_added]`` (never overwriting an entry).
 
@@ -135,10 +182,17 @@ def dataset_differences(
         cluster's cells with a value above 0 in the dataset and in the reference, also
         with ``sample_key``), ``n_dataset`` and ``n_reference`` (cells, or samples).
         ``cluster`` and ``dataset`` are categorical (clusters in the order compared);
-        rows are sorted by cluster, dataset and decreasing score. ``table.attrs`` says
-        what the p-values are: ``"unit"`` (``"cells"``: a cell-level test, exploratory;
-        ``"samples"``: replicates, with ``sample_key``), ``"method"``, ``"reference"``,
-        ``"design"``, ``"sample_key"`` and ``"skipped"``.
+        rows are sorted by cluster, dataset and decreasing score (NaN last).
+        ``"pseudobulk"`` adds ``baseMean`` (DESeq2's mean of normalised counts over
+        the comparison's samples), ``n_samples_dataset`` and ``n_samples_reference``
+        (samples used), and its ``n_dataset``/``n_reference`` count those samples'
+        cells. ``table.attrs`` records ``"unit"`` (``"samples"`` or ``"cells"``),
+        ``"method"`` (e.g. ``"pseudobulk DESeq2 (pydeseq2)"`` or ``"t-test"``),
+        ``"design"`` (e.g. ``"~ donor + group_id"``; None for cell-level tests),
+        ``"samples"`` (per comparison: ``cluster``, ``dataset``, ``dataset_samples``,
+        ``reference_samples``), ``"dropped"`` (cluster, sample, dataset, n_cells,
+        n_counts, reason), ``"skipped"`` (cluster, dataset, reason) and
+        ``"reference"``.
 
     Examples
     --------
@@ -149,33 +203,73 @@ def dataset_differences(
     ['stim_IFN', 'stim_LPS']
     """
     _check_options(method, n_genes, sample_key, key_added, adata.uns)
+    settings = None
+    if method == PSEUDOBULK:
+        settings = pb.check_settings(
+            adata.obs, design_covariates, min_cells, min_counts, shrink, n_cpus
+        )
+    else:
+        _refuse_pseudobulk_options(design_covariates, min_cells, min_counts, shrink, n_cpus)
     design = _design(adata.obs, dataset_key, cluster_key, sample_key, clusters)
     ref = _check_reference(reference, design, dataset_key)
-    expr = resolve_source(adata, source)
-    warn_if_counts(expr)
+    expr = _expression(adata, source, layer, use_raw)
+    if settings is not None:
+        pb.pydeseq2_classes()  # the ImportError naming the extra, before the pass over X
+    else:
+        warn_if_counts(expr)
     st = group_stats_all(expr.X, design.codes, len(design.clusters) * len(design.units))
-    refuse_nonfinite(expr, [str(g) for g in expr.var_names[~np.isfinite(st.sums).all(axis=0)]])
-    context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
-    frames, skipped = _compare_all(st, ref, method, n_genes, context)
-    table = _finish(frames, skipped, design, dataset_key, cluster_key)
-    table.attrs.update(_test_record(method, design.pseudobulk, ref, dataset_key, sample_key))
+    if settings is not None:
+        keys = (dataset_key, cluster_key, sample_key)
+        table = _pseudobulk(adata.obs, st, expr, design, ref, settings, n_genes, keys)
+    else:
+        refuse_nonfinite(expr, [str(g) for g in expr.var_names[~np.isfinite(st.sums).all(axis=0)]])
+        context = {"expr": expr, "design": design, "log1p": checked_log1p(adata.uns)}
+        frames, skipped = _compare_all(st, ref, method, n_genes, context)
+        table = _finish(frames, skipped, design, dataset_key, cluster_key)
+        table.attrs.update(_cell_attrs(method, design, ref, dataset_key, sample_key))
     if key_added is not None:
         adata.uns[key_added] = table.copy()
     return table
 
 
-def _test_record(method, pseudobulk: bool, ref, dataset_key, sample_key) -> dict:
-    """What the p-values are: their unit (``"samples"``: replicates, or ``"cells"``:
-    exploratory), the test, the reference and the design (recorded in ``table.attrs``)."""
-    if pseudobulk:
-        unit, test, design = "samples", "Welch t-test on sample means", f"~ {dataset_key}"
+def _pseudobulk(obs, st, expr, design, ref, settings, n_genes, keys) -> pd.DataFrame:
+    """``method="pseudobulk"``: pydeseq2 on the summed counts of every comparison."""
+    dataset_key, cluster_key, sample_key = keys
+    pb.check_counts(expr, st.sums)
+    meta = pb.sample_metadata(obs, sample_key, settings.covariates, design.units)
+    found, skipped, dropped = pb.comparisons(st, design, ref, settings, meta, dataset_key)
+    frames = [
+        _frame(
+            c.cluster,
+            c.dataset,
+            ref,
+            expr.var_names,
+            pb.deseq_fields(st, c, meta, settings, expr.var_names),
+            n_genes,
+        )
+        for c in found
+    ]
+    table = _finish(frames, skipped, design, dataset_key, cluster_key)
+    table.attrs.update(
+        pb.table_attrs(found, dropped, settings, dataset_key, REST if ref is None else ref)
+    )
+    table.attrs["sample_key"] = sample_key
+    return table
+
+
+def _cell_attrs(method, design: _Design, ref, dataset_key, sample_key) -> dict:
+    """What a cell-level or sample-mean table records about its test."""
+    if design.pseudobulk:
+        unit, name, formula = "samples", "Welch t-test on per-sample means", f"~ {dataset_key}"
     else:
-        unit, test, design = "cells", method, f"cells ~ {dataset_key}"
+        unit, name, formula = "cells", method, None
     return {
         "unit": unit,
-        "method": test,
+        "method": name,
+        "design": formula,
+        "samples": [],
+        "dropped": [],
         "reference": REST if ref is None else ref,
-        "design": design,
         "sample_key": sample_key,
     }
 
@@ -207,14 +301,63 @@ def _check_options(method, n_genes, sample_key, key_added, uns) -> None:
         raise ValueError(
             f"n_genes={n_genes!r} is not valid; it must be a positive integer or None."
         )
-    if sample_key is not None and method not in ("t-test", "t-test_overestim_var"):
+    if sample_key is not None and method == "wilcoxon":
         raise ValueError(
-            f"method={method!r} cannot be used with sample_key={sample_key!r}: the pseudobulk "
-            "test is Welch's t-test on per-sample means; use method='t-test'."
+            f"method={method!r} cannot be used with sample_key={sample_key!r}: samples are "
+            "compared with method='pseudobulk' (DESeq2 on summed counts) or method='t-test' "
+            "(Welch's t-test on per-sample means)."
+        )
+    if method == PSEUDOBULK and sample_key is None:
+        raise ValueError(
+            "method='pseudobulk' needs sample_key= (the obs column of the samples, i.e. the "
+            "biological replicates, e.g. 'sample_id'); without samples there is no pseudobulk."
         )
     if key_added is not None and not isinstance(key_added, str):
         raise ValueError(f"key_added={key_added!r} is not valid; it must be a string or None.")
     check_free(uns, key_added)
+
+
+def _refuse_pseudobulk_options(design_covariates, min_cells, min_counts, shrink, n_cpus):
+    """The pseudobulk options, given with a cell-level method, are refused (not ignored)."""
+    given = {
+        "design_covariates": (design_covariates, None),
+        "min_cells": (min_cells, 10),
+        "min_counts": (min_counts, 1000),
+        "shrink": (shrink, False),
+        "n_cpus": (n_cpus, 1),
+    }
+    changed = [f"{k}={v!r}" for k, (v, default) in given.items() if v != default]
+    if changed:
+        raise ValueError(
+            f"{', '.join(changed)} only apply to method='pseudobulk'; drop them or pass "
+            "method='pseudobulk' with sample_key=."
+        )
+
+
+def _expression(adata, source: str, layer: str | None, use_raw: bool | None):
+    """The matrix read: ``source``, or scanpy's ``layer=`` / ``use_raw=`` (not both)."""
+    if layer is None and use_raw is None:
+        return resolve_source(adata, source)
+    if source != "RNA":
+        raise ValueError(
+            f"source={source!r} and layer={layer!r}/use_raw={use_raw!r} both name the values; "
+            "pass one of them."
+        )
+    if use_raw is not None and not isinstance(use_raw, bool):
+        raise ValueError(f"use_raw={use_raw!r} is not valid; it must be True, False or None.")
+    if layer is not None:
+        if use_raw:
+            raise ValueError(
+                f"layer={layer!r} and use_raw=True name two matrices; pass one of them."
+            )
+        return resolve_source(adata, layer)
+    if use_raw:
+        if adata.raw is None:
+            raise ValueError(
+                "use_raw=True, but adata.raw is not set; pass layer= or use_raw=False."
+            )
+        return resolve_source(adata, "RNA")
+    return resolve_x(adata)
 
 
 def _present(cat: pd.Categorical, mask: np.ndarray) -> list[str]:
@@ -422,16 +565,31 @@ def _frame(cluster, ds, ref, var_names: pd.Index, fields: dict, n_genes) -> pd.D
     """One comparison's rows in scanpy's order (decreasing score), cut to ``n_genes``
     up and ``n_genes`` down."""
     fields = dict(fields)
-    fields["pval_adj"] = _adjust(fields["pval"], "benjamini-hochberg")
-    order = _top_order(fields["score"])
-    if n_genes is not None and 2 * n_genes < len(order):
-        order = np.concatenate([order[:n_genes], order[-n_genes:]])
+    if "pval_adj" in fields:  # DESeq2's own (independent filtering): NaN scores go last
+        order = _nan_last_order(fields["score"], n_genes)
+    else:
+        fields["pval_adj"] = _adjust(fields["pval"], "benjamini-hochberg")
+        order = _top_order(fields["score"])
+        if n_genes is not None and 2 * n_genes < len(order):
+            order = np.concatenate([order[:n_genes], order[-n_genes:]])
     frame = pd.DataFrame({k: np.broadcast_to(v, len(var_names))[order] for k, v in fields.items()})
     frame.insert(0, "gene", np.asarray(var_names.astype(str))[order])
     frame.insert(0, "reference", REST if ref is None else ref)
     frame.insert(0, "dataset", ds)
     frame.insert(0, "cluster", cluster)
     return frame
+
+
+def _nan_last_order(score: np.ndarray, n_genes) -> np.ndarray:
+    """Decreasing score, genes without one (NaN: never counted) last; with ``n_genes``,
+    the top and bottom ``n_genes`` of the genes with a score."""
+    finite = np.flatnonzero(np.isfinite(score))
+    order = finite[np.argsort(-score[finite], kind="stable")]
+    if n_genes is not None:
+        if 2 * n_genes < len(order):
+            order = np.concatenate([order[:n_genes], order[-n_genes:]])
+        return order
+    return np.concatenate([order, np.flatnonzero(~np.isfinite(score))])
 
 
 def _finish(frames, skipped, design: _Design, dataset_key, cluster_key) -> pd.DataFrame:
@@ -450,8 +608,9 @@ def _finish(frames, skipped, design: _Design, dataset_key, cluster_key) -> pd.Da
     compared = [c for c in design.clusters if c in set(table["cluster"])]
     table["cluster"] = pd.Categorical(table["cluster"], categories=compared)
     table["dataset"] = pd.Categorical(table["dataset"], categories=design.datasets)
-    for column in ("n_dataset", "n_reference"):
+    counts = [c for c in table.columns if c.startswith("n_")]
+    for column in counts:
         table[column] = table[column].astype(np.int64)
-    table = table[COLUMNS]
+    table = table[COLUMNS + [c for c in pb.EXTRA_COLUMNS if c in table.columns]]
     table.attrs["skipped"] = list(skipped)
     return table
