@@ -19,6 +19,7 @@ MAX_PIXELS = 250_000_000  # about 1 GB of RGBA canvas
 # app: below 7 dots per inch FreeType cannot render the figures' 6-pt text into PNG, TIFF
 # or JPEG (measured with matplotlib 3.11 on every figure kind); 10 leaves a margin.
 MIN_DPI = 10.0
+DPI_RANGE = (MIN_DPI, 2400.0)  # the resolutions the command line and the app accept
 
 BEYOND = (
     "draw fewer rows or columns (fewer genes: n_genes=, var_names=, clusters=, filter=), "

@@ -241,7 +241,7 @@ def _is_colormap(value) -> bool:
 def _is_cmap(value) -> bool:
     import matplotlib as mpl
 
-    from .pl._cmaps import NAMED_CMAPS
+    from ._cmap_names import NAMED_CMAPS
 
     if _is_colormap(value):
         return True
@@ -285,7 +285,7 @@ def _describe_scalar(hint, meta) -> str:
     if kind == "color":
         return "a matplotlib colour (a name such as 'red', '#1f77b4' or an RGB tuple)"
     if kind == "cmap":
-        from .pl._cmaps import NAMED_CMAPS
+        from ._cmap_names import NAMED_CMAPS
 
         named = ", ".join(repr(n) for n in NAMED_CMAPS)
         return (

@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sc_heatmaps as sch
+from sc_heatmaps._quoting import quote_names
 from sc_heatmaps.app import _figures, load_state
 from sc_heatmaps.app._calls import make_call
 from sc_heatmaps.cli import main
-from sc_heatmaps.cli._args import names, quote_names, subset
+from sc_heatmaps.cli._args import names, subset
 
 ODD_NAMES = ["T, CD4", 'say "hi"', " lead space", "a;b", "c:d", "plain"]
 

@@ -11,7 +11,7 @@ import dataclasses
 import shlex
 from dataclasses import dataclass
 
-from ..cli._args import quote_names
+from .._quoting import quote_names
 
 # the command line spells these options with flags of its own, not in --kwargs
 _CLI_FLAGS = {

@@ -6,7 +6,7 @@ figures are PNG images.
 
 from __future__ import annotations
 
-from ..cli._args import DPI_RANGE
+from .._limits import DPI_RANGE
 from ._figures import EXPORT_FORMATS
 
 CMAPS = ("RdBu_r", "blue_white_red", "red_black_green", "viridis", "magma", "Reds")

@@ -8,13 +8,15 @@ from datetime import datetime
 from pathlib import Path
 
 from .._heatmap_options import JITTER_MAX
-from .._limits import MIN_DPI
+from .._limits import DPI_RANGE
 from .._options import _finite
+from .._quoting import split_quoted as _split_quoted
+from .._quoting import unquote
 
 FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
 # dots per inch: the export's minimum, and a maximum for the command line and the app (the
 # export also refuses canvases that are too big)
-DPI_RANGE = (MIN_DPI, 2400.0)
+
 
 # what -o treats as a file extension: a dot, a letter, then up to four letters or digits
 # (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
@@ -104,58 +106,25 @@ def jitter(text: str) -> float:
     return value
 
 
-QUOTE = '"'
-_SPECIAL = (",", ";", ":", QUOTE)  # a name holding one of these is written in quotes
-
-
-def quote_name(name) -> str:
-    """``name`` as the list options read it back: as is, or in double quotes (a quote
-    inside doubled) when it holds a separator or a quote, or starts or ends with a space."""
-    text = str(name)
-    if text and text == text.strip() and not any(c in text for c in _SPECIAL):
-        return text
-    return QUOTE + text.replace(QUOTE, QUOTE * 2) + QUOTE
-
-
-def quote_names(items) -> str:
-    """Names joined by commas, each as :func:`quote_name` writes it."""
-    return ",".join(quote_name(n) for n in items)
-
-
 def split_quoted(text: str, sep: str, *, maxsplit: int = -1) -> list[str]:
-    """``text`` split at each ``sep`` outside double quotes (the quotes are kept)."""
-    pieces, current, quoted = [], [], False
-    for char in text:
-        if char == QUOTE:
-            quoted = not quoted
-        if char == sep and not quoted and maxsplit != len(pieces):
-            pieces.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if quoted:
-        raise argparse.ArgumentTypeError(f"{text!r} has an unclosed double quote")
-    return [*pieces, "".join(current)]
+    """``text`` split at each ``sep`` outside double quotes (see ``_quoting``)."""
+    try:
+        return _split_quoted(text, sep, maxsplit=maxsplit)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def unquote(piece: str) -> str:
-    """A piece of :func:`split_quoted`: stripped, or the text inside its double quotes."""
-    text = piece.strip()
-    inner = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == QUOTE else None
-    if inner is None or QUOTE in inner.replace(QUOTE * 2, ""):
-        if QUOTE in text:
-            raise argparse.ArgumentTypeError(
-                f"{piece!r}: write a name holding a double quote in double quotes, with "
-                'the quote doubled (e.g. "5""UTR")'
-            )
-        return text
-    return inner.replace(QUOTE * 2, QUOTE)
+def _unquote(piece: str) -> str:
+    try:
+        return unquote(piece)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def names(text: str) -> list[str]:
     """Comma-separated names; a name holding a comma, semicolon, colon or double quote,
     or starting or ending with a space, is written in double quotes (``"T, CD4",B``)."""
-    items = [unquote(t) for t in split_quoted(text, ",") if t.strip()]
+    items = [_unquote(t) for t in split_quoted(text, ",") if t.strip()]
     if not items:
         raise argparse.ArgumentTypeError("give at least one name")
     return items
@@ -242,7 +211,7 @@ def _subset(text: str) -> dict[str, list[str]]:
         key, *values = split_quoted(item, ":", maxsplit=1)
         if not values or not key.strip() or not values[0].strip():
             raise UsageError(f"-s/--subset item {item!r} is not KEY:VALUE[,VALUE...]")
-        out[unquote(key)] = names(values[0])
+        out[_unquote(key)] = names(values[0])
     if not out:
         raise UsageError("-s/--subset is empty")
     return out

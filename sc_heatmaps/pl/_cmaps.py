@@ -5,13 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 from matplotlib.colors import Colormap, LinearSegmentedColormap
 
+from .._cmap_names import NAMED_CMAPS
 from .._validate import format_choices
-
-# The two classic expression schemes: low values first.
-NAMED_CMAPS = {
-    "blue_white_red": ["#2166ac", "#ffffff", "#b2182b"],
-    "red_black_green": ["#00c000", "#000000", "#e00000"],
-}
 
 
 def resolve_cmap(cmap: str | Colormap) -> Colormap:

@@ -154,8 +154,10 @@ def dual_expression(
     >>> import sc_heatmaps as sch
     >>> adata = sch.datasets.example()
     >>> plot = sch.pl.dual_expression(adata, "ISG15", "IFI6", color="dataset")
-    >>> list(plot.stats["group"])
-    ['ctrl', 'stim_IFN', 'stim_LPS', 'all']
+    >>> list(plot.stats["group"])  # the pooled row has no group name
+    ['ctrl', 'stim_IFN', 'stim_LPS', None]
+    >>> list(plot.stats["all_groups"])
+    [False, False, False, True]
     """
     o = opts
     _check_draw_options(
