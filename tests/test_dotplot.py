@@ -262,7 +262,7 @@ def test_bad_options_name_the_option(synthetic, kws, match):
 def test_empty_group_is_hatched_and_small_group_noted():
     adata = make_synthetic(seed=3)
     drop = (adata.obs["dataset"] == "d2") & (adata.obs["cluster"] == "c1")
-    few = np.flatnonzero(((adata.obs["dataset"] == "d1") & (adata.obs["cluster"] == "c2")))
+    few = np.flatnonzero((adata.obs["dataset"] == "d1") & (adata.obs["cluster"] == "c2"))
     keep = ~drop.to_numpy()
     keep[few[4:]] = False
     adata = adata[keep].copy()

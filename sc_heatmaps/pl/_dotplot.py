@@ -75,7 +75,8 @@ def dotplot(
         ``"mean"`` (scaled by ``scale``), or ``"logfc"``: log2 fold change against the
         dataset ``reference`` within each cluster (scanpy's formula on log1p means,
         with a pseudocount of 1 as Seurat's ``FoldChange``: ``(a - b) / ln 2`` for
-        log1p means ``a``, ``b``) on a diverging scale centred at 0. One colour scale covers every dataset and cluster shown.
+        log1p means ``a``, ``b``) on a diverging scale centred at 0. One colour
+        scale covers every dataset and cluster shown.
     reference
         The reference dataset (a category of ``dataset_key``) of ``color="logfc"``.
     scale
