@@ -305,3 +305,27 @@ def test_sidecars_hold_fractions_and_colours(example, tmp_path):
     params = json.loads(paths[2].read_text())
     assert params["function"] == "sc_heatmaps.pl.dotplot"
     assert params["size_map"]["largest_dot"] > 0
+
+
+@pytest.mark.parametrize("layout", ["csr", "dense", "csc"])
+@pytest.mark.parametrize("cutoff", [-0.5, 0.0, 0.7])
+def test_grouped_expression_cutoff_counts_and_means_as_numpy(layout, cutoff):
+    adata = make_synthetic(seed=5, sparse_x=layout != "dense")
+    if layout == "csc":
+        adata.X = adata.X.tocsc()
+    genes = ["G00", "G05", "G13"]
+    X = np.asarray(adata[:, genes].X.todense() if layout != "dense" else adata[:, genes].X)
+    for only in (False, True):
+        ge = sch.get.grouped_expression(
+            adata, genes, "cluster", expression_cutoff=cutoff, mean_only_expressed=only
+        )
+        for c in ge.fraction.columns:
+            rows = X[(adata.obs["cluster"] == c).to_numpy()]
+            above = rows > cutoff
+            np.testing.assert_allclose(ge.fraction[c], above.mean(0))
+            want = (
+                np.nan_to_num(np.where(above, rows, 0.0).sum(0) / above.sum(0))
+                if only
+                else rows.mean(0)
+            )
+            np.testing.assert_allclose(ge.unscaled[c], want, rtol=1e-6)
