@@ -329,3 +329,19 @@ def test_grouped_expression_cutoff_counts_and_means_as_numpy(layout, cutoff):
                 else rows.mean(0)
             )
             np.testing.assert_allclose(ge.unscaled[c], want, rtol=1e-6)
+
+
+def test_interactive_page_of_a_dot_plot_carries_fraction_mean_and_cells(example):
+    from test_interactive import _embedded
+
+    plot = sch.pl.dotplot(
+        example, GENES[:4], cluster_key="cluster", dataset_key="dataset", scale="zscore"
+    )
+    data = _embedded(sch.pl.interactive_heatmap(plot))
+    np.testing.assert_allclose(
+        np.array(data["dots"]["mean"], dtype=float), plot.bundle.unscaled.to_numpy(), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        np.array(data["fraction"], dtype=float), plot.bundle.fraction.to_numpy(), rtol=1e-9
+    )
+    assert data["n_cells"] == [int(n) for n in plot.bundle.n_cells]

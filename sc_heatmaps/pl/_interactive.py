@@ -21,6 +21,7 @@ from ._grouped_heatmap import prepare
 from ._plot import HeatmapPlot
 
 TOP_N = (500, 250, 100, 50, 20, 10)
+DOT_PX = 14  # pixels: the diameter of a dot of fraction 1 in the interactive dot plot
 
 
 class InteractiveHTML(str):
@@ -125,6 +126,9 @@ def _from_bundle(bundle, cmap, title, filename) -> dict:
     if bundle.n_cells is not None:
         d["n_cells"] = [int(n) for n in bundle.n_cells]
         d["fraction"] = _nan_to_none(bundle.fraction.to_numpy(dtype=np.float64))
+    if getattr(bundle, "layout", None) is not None:  # a dot plot's bundle
+        means = bundle.unscaled.to_numpy(dtype=np.float64)
+        d["dots"] = {"max_px": DOT_PX, "mean": _nan_to_none(means)}
     return d
 
 

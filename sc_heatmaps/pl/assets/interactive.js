@@ -71,6 +71,7 @@
       ": %{customdata[1]}<br>" + esc(D.value_name) + ": %{z:.3f}";
     if (D.n_cells) hover += "<br>n cells: %{customdata[2]}";
     if (D.fraction) hover += "<br>fraction expressing: %{customdata[3]:.2f}";
+    if (D.dots) return [dotTrace(R, C, hover)].concat(barTraces(R, C));
     const out = [{
       type: "heatmap", z: z, x: range(C.length), y: range(R.length), customdata: custom,
       hovertemplate: hover + "<extra></extra>", colorscale: D.colorscale, zmin: D.zmin,
@@ -78,6 +79,34 @@
       colorbar: { title: { text: esc(D.value_name), side: "right" }, len: 0.4, y: 0.8,
         x: 1, xref: "container", xanchor: "right" },
     }];
+    return out.concat(barTraces(R, C));
+  }
+
+  // a dot plot: one marker per cell, its area proportional to the fraction expressing
+  // (D.dots.max_px: the diameter of a dot of fraction 1), coloured like the figure
+  function dotTrace(R, C, hover) {
+    const x = [], y = [], size = [], color = [], custom = [];
+    R.forEach((i, r) => C.forEach((j, c) => {
+      const f = D.fraction[i][j];
+      if (f === null) return;
+      x.push(c); y.push(r); size.push(Math.max(1, D.dots.max_px * Math.sqrt(f)));
+      color.push(D.values[i][j]);
+      custom.push([esc(D.rows[i]), esc(D.cols[j]), D.n_cells[j], f,
+        D.dots.mean[i][j]]);
+    }));
+    return {
+      type: "scatter", mode: "markers", x: x, y: y, customdata: custom, name: "dots",
+      hovertemplate: hover.replace("%{z:.3f}", "%{marker.color:.3f}") +
+        "<br>mean: %{customdata[4]:.3f}<extra></extra>",
+      marker: { size: size, color: color, colorscale: D.colorscale, cmin: D.zmin,
+        cmax: D.zmax, cmid: D.zmid === null ? undefined : D.zmid, line: { width: 0 },
+        colorbar: { title: { text: esc(D.value_name), side: "right" }, len: 0.4, y: 0.8,
+          x: 1, xref: "container", xanchor: "right" } },
+    };
+  }
+
+  function barTraces(R, C) {
+    const out = [];
     D.row_bars.forEach((bar, b) => {
       const d = discrete(bar.colors);
       out.push({ type: "heatmap", xaxis: "x2", yaxis: "y", showscale: false,
