@@ -62,12 +62,25 @@ def draw(state, call: FigureCall):
         from ..pl._draw import draw_bundle
 
         genes = marker_blocks(state, call) if call.markers else list(call.genes)
-        opts = GroupedHeatmapOptions.from_kwargs(dict(call.kwargs))
         cached = functools.partial(grouped_expression, state)
+        if call.kind == "dot":
+            return _dots(state, call, genes, cached)
+        opts = GroupedHeatmapOptions.from_kwargs(dict(call.kwargs))
         bundle = grouped_bundle(state.adata, genes, list(call.groupby), opts, expression=cached)
         return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
 
     return state.plots.get(call, make)
+
+
+def _dots(state, call: FigureCall, genes, cached):
+    """The dot plot by the steps of ``sch.pl.dotplot``, its statistics cached alike."""
+    from .._dotplot_options import DotPlotOptions
+    from ..get._dot_bundle import dot_bundle
+    from ..pl._dotplot import draw_dots
+
+    opts = DotPlotOptions.from_kwargs(dict(call.kwargs))
+    bundle = dot_bundle(state.adata, genes, list(call.groupby), opts, expression=cached)
+    return draw_dots(bundle, opts)
 
 
 def display_png(state, call: FigureCall) -> bytes:
@@ -139,9 +152,11 @@ def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
     str
         Indented JSON.
     """
+    from .._dotplot_options import DotPlotOptions
     from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
 
-    cls = GroupedHeatmapOptions if call.kind == "heatmap" else DualExpressionOptions
+    classes = {"heatmap": GroupedHeatmapOptions, "dot": DotPlotOptions}
+    cls = classes.get(call.kind, DualExpressionOptions)
     record = {
         "function": f"sc_heatmaps.pl.{call.function}",
         "inputs": [str(p) for p in state.inputs],

@@ -71,8 +71,10 @@ def heatmap_call(inp, state):
             _needed(dataset_key, "dataset")
     source = inp.source()
     scale = inp.scale()
+    kind = inp.heatmap_kind() or "heatmap"
+    stat = {"stat": inp.stat()} if kind == "heatmap" else {}
     return make_call(
-        "heatmap",
+        kind,
         [] if markers else genes,
         groupby=_groupby(inp, cluster_key, dataset_key),
         markers=markers,
@@ -81,7 +83,7 @@ def heatmap_call(inp, state):
         dataset_key=dataset_key,
         clusters=_in_order(inp.clusters(), state.categories(cluster_key)),
         source=source,
-        stat=inp.stat(),
+        **stat,
         scale=None if scale == "none" else scale,
         cluster_rows=bool(inp.cluster_rows()),
         cluster_cols=bool(inp.cluster_cols()),
