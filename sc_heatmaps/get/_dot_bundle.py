@@ -23,6 +23,7 @@ from ..arrange._limits import color_limits
 from ._bundle import HeatmapBundle, grouped_bundle
 from ._grouped import grouped_expression
 
+NOTE_GROUPS = 6  # small groups named in the figure's note (all of them in the sidecar)
 LOG2_PSEUDO = 1.0  # Seurat's pseudocount.use; scanpy's 1e-9 makes an absent gene +-30
 
 
@@ -135,7 +136,11 @@ def logfc_against(means: pd.DataFrame, col_meta: pd.DataFrame, dataset_key: str,
 def _small_note(small: dict, min_cells: int) -> list[str]:
     if not small:
         return []
-    listed = ", ".join(f"{g} ({n})" for g, n in small.items())
+    items = [f"{g} ({n})" for g, n in small.items()]
+    more = (
+        f" and {len(items) - NOTE_GROUPS} more (in the sidecar)" if len(items) > NOTE_GROUPS else ""
+    )
+    listed = ", ".join(items[:NOTE_GROUPS]) + more
     return [f"Fewer than {min_cells} cells, fractions are coarse: {listed}."]
 
 

@@ -37,7 +37,7 @@ FIT = 0.92  # the largest dot's diameter, as a share of the cell's smaller side
 HALVES = ("left", "right")
 EDGE_WIDTH, EDGE_COLOR = 0.3, "0.55"  # points
 ESTIMATE = (0.16, 0.16)  # inches: the largest cell, for the legends' size before layout
-NOTE_WIDTH = 150  # points: notes in the legend column wrap at this width
+NOTE_WIDTH = 100  # points: notes in the legend column wrap at this width
 
 
 @dataclass(frozen=True)

@@ -387,11 +387,13 @@ class HeatmapBoard:
         free = width * (1 - self._col_spacing() * n_gaps) if n_gaps else width
         widths = [0.95 * free * split.count(b) / len(split) for b in order]
         if s.col_split_titles:
-            titles = [
-                fit_text(clean_label(b), w, BLOCK_TITLE_SIZE)
-                for b, w in zip(order, widths, strict=True)
-            ]
-            chunk = mp.Chunk(titles, props={"fontsize": BLOCK_TITLE_SIZE}, padding=2)
+            names = [clean_label(b) for b in order]
+            titles = [fit_text(b, w, BLOCK_TITLE_SIZE) for b, w in zip(names, widths, strict=True)]
+            props = {"fontsize": BLOCK_TITLE_SIZE}
+            if any("…" in t and "…" not in b for t, b in zip(titles, names, strict=True)):
+                # too narrow to say: each title whole, upright (narrow blocks, long names)
+                titles, props = names, {**props, "rotation": 90, "va": "bottom"}
+            chunk = mp.Chunk(titles, props=props, padding=2)
             h.add_top(chunk, pad=0.03, name="col_block_titles")
         if s.col_split_notes:
             notes = [
