@@ -34,8 +34,21 @@ class DotPlot(HeatmapPlot):
         return self.spec.body.size
 
     def sidecar_table(self) -> pd.DataFrame:
-        """Both matrices: ``value="color"`` (what the colours show) and ``"fraction"``
-        (cells expressing), one half dot each per dataset when split."""
+        """Both matrices drawn, stacked: the colour values and the fractions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``value`` (``"color"``, ``"fraction"``; with the dataset in
+            brackets when split, one pair per half) and the rows of :attr:`data`.
+
+        Examples
+        --------
+        >>> import sc_heatmaps as sch
+        >>> plot = sch.pl.dotplot(sch.datasets.example(), ["CD3E", "LYZ"], "cluster")
+        >>> sorted(set(plot.sidecar_table().index.get_level_values("value")))
+        ['color', 'fraction']
+        """
         b = self.bundle
         layers = b.layers or (("", b.data, b.fraction),)
         parts = {}
