@@ -389,12 +389,14 @@ class HeatmapBoard:
         if s.col_split_titles:
             names = [clean_label(b) for b in order]
             titles = [fit_text(b, w, BLOCK_TITLE_SIZE) for b, w in zip(names, widths, strict=True)]
-            props = {"fontsize": BLOCK_TITLE_SIZE}
+            props, size = {"fontsize": BLOCK_TITLE_SIZE}, None
             if any("…" in t and "…" not in b for t, b in zip(titles, names, strict=True)):
-                # too narrow to say: each title whole, upright (narrow blocks, long names)
+                # too narrow to say: each title whole, upright (narrow blocks, long names);
+                # marsilea sizes a chunk by its unrotated text, so the size is given
                 titles, props = names, {**props, "rotation": 90, "va": "bottom"}
+                size = _max_text_width(names, BLOCK_TITLE_SIZE) + 0.08
             chunk = mp.Chunk(titles, props=props, padding=2)
-            h.add_top(chunk, pad=0.03, name="col_block_titles")
+            h.add_top(chunk, size=size, pad=0.03, name="col_block_titles")
         if s.col_split_notes:
             notes = [
                 fit_text(clean_label(s.col_split_notes.get(b) or ""), w, NOTE_SIZE, lines=4)
