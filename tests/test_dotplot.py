@@ -345,3 +345,11 @@ def test_interactive_page_of_a_dot_plot_carries_fraction_mean_and_cells(example)
         np.array(data["fraction"], dtype=float), plot.bundle.fraction.to_numpy(), rtol=1e-9
     )
     assert data["n_cells"] == [int(n) for n in plot.bundle.n_cells]
+
+
+def test_interactive_view_of_split_dots_is_refused_naming_paired(synthetic):
+    plot = sch.pl.dotplot(
+        synthetic, ["G00"], cluster_key="cluster", dataset_key="dataset", layout="split"
+    )
+    with pytest.raises(ValueError, match="paired"):
+        sch.pl.interactive_heatmap(plot)

@@ -126,6 +126,12 @@ def _from_bundle(bundle, cmap, title, filename) -> dict:
     if bundle.n_cells is not None:
         d["n_cells"] = [int(n) for n in bundle.n_cells]
         d["fraction"] = _nan_to_none(bundle.fraction.to_numpy(dtype=np.float64))
+    if getattr(bundle, "layers", ()):
+        raise ValueError(
+            "interactive_heatmap draws whole dots: a dot plot with layout='split' (half "
+            "dots) has no interactive view; draw it with layout='paired' (the same numbers, "
+            "the datasets of a cluster side by side)."
+        )
     if getattr(bundle, "layout", None) is not None:  # a dot plot's bundle
         means = bundle.unscaled.to_numpy(dtype=np.float64)
         d["dots"] = {"max_px": DOT_PX, "mean": _nan_to_none(means)}
