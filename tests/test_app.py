@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -492,3 +493,26 @@ def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=72)
     return buffer.getvalue()
+
+
+def test_dot_plot_switch_draws_the_public_dot_plot(data_file, tmp_path):
+    """The heatmap tab's "Dot plot" switch draws ``sch.pl.dotplot`` (same PNG), its
+    snippet draws the same data and its command line is the ``dotplot`` command."""
+    import anndata as ad
+
+    from sc_heatmaps.app import _figures, load_state
+    from sc_heatmaps.app._server import heatmap_call
+
+    state = load_state([data_file])
+    call = heatmap_call(_Inputs(**{**HEATMAP_INPUTS, "heatmap_kind": "dot"}), state)
+    assert call.kind == "dot" and "stat" not in call.kwargs
+    plot = _figures.draw(state, call)
+    kwargs = dict(call.kwargs)
+    public = sch.pl.dotplot(ad.read_h5ad(data_file), list(call.genes), list(call.groupby), **kwargs)
+    assert _png(plot.figure) == _png(public.figure)
+    code, cli = _figures.code_texts(state, call, "png", 300)
+    assert "sch.pl.dotplot(" in code and cli.startswith("sc-heatmaps dotplot ")
+    snippet, _ = _run_snippet(code, tmp_path)
+    pd.testing.assert_frame_equal(snippet.data, plot.data)
+    params = json.loads(_figures.parameters_json(state, call, "png", 300))
+    assert params["function"] == "sc_heatmaps.pl.dotplot"

@@ -23,7 +23,7 @@ def test_benchmark_script_runs_at_a_tiny_size():
             "--density",
             "0.2",
             "--ops",
-            "grouped_expression_200,markers_ttest",
+            "grouped_expression_200,markers_ttest,dotplot_draw_100x80",
         ],
         capture_output=True,
         text=True,
@@ -32,7 +32,11 @@ def test_benchmark_script_runs_at_a_tiny_size():
     )
     lines = result.stdout.strip().splitlines()
     assert lines[0].split()[:3] == ["cells", "operation", "ours"]
-    assert [line.split()[1] for line in lines[1:]] == ["grouped_expression_200", "markers_ttest"]
+    assert [line.split()[1] for line in lines[1:]] == [
+        "grouped_expression_200",
+        "markers_ttest",
+        "dotplot_draw_100x80",
+    ]
 
 
 def test_startup_export_benchmark_runs_at_a_tiny_size():

@@ -312,3 +312,43 @@ def test_dual_max_points_is_the_python_option(tmp_path):
     )
     line = cli_line(make_call("dual", ["ISG15", "IFI6"], max_points=40), [EXAMPLE])
     assert "--max-points 40" in line and "#" not in line
+
+
+def test_dotplot_command_draws_what_the_function_draws(tmp_path, capsys):
+    """``dotplot`` passes its flags and the dot plot's ``--kwargs`` to ``pl.dotplot``."""
+    import anndata as ad
+
+    import sc_heatmaps as sch
+    from sc_heatmaps.cli import main
+
+    out = tmp_path / "dots.png"
+    argv = ["dotplot", "-i", str(EXAMPLE), "--cluster-key", "cluster", "--dataset-key"]
+    argv += ["dataset", "-y", "CD3E,LYZ,MS4A1", "--layout", "paired"]
+    assert main([*argv, "--kwargs", "expression_cutoff:0.5;dot_max:0.8", "-o", str(out)]) == 0
+    written = json.loads(out.with_suffix(".json").read_text())
+    assert written["function"] == "sc_heatmaps.pl.dotplot"
+    assert (written["layout"], written["expression_cutoff"], written["dot_max"]) == (
+        "paired",
+        0.5,
+        0.8,
+    )
+    plot = sch.pl.dotplot(
+        ad.read_h5ad(EXAMPLE),
+        ["CD3E", "LYZ", "MS4A1"],
+        cluster_key="cluster",
+        dataset_key="dataset",
+        layout="paired",
+        expression_cutoff=0.5,
+        dot_max=0.8,
+    )
+    table = pd.read_csv(out.with_suffix(".tsv"), sep="\t", index_col=[0, 1])
+    pd.testing.assert_frame_equal(
+        table.loc["fraction"],
+        plot.sidecar_table().loc["fraction"],
+        check_exact=False,
+        rtol=1e-5,
+        check_names=False,
+        check_dtype=False,
+    )
+    assert main([*argv[:-2], "--layout", "split", "-o", str(tmp_path / "s.png")]) != 0
+    assert "paired" in capsys.readouterr().err

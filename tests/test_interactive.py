@@ -226,3 +226,23 @@ def test_bars_use_the_static_figure_colours(plot):
     assert rows["colors"] == [spec.row_palette[c] for c in rows["categories"]]
     assert data["rows"] == list(plot.data.index.get_level_values("gene"))
     np.testing.assert_allclose(np.array(data["values"], dtype=float), plot.data.to_numpy())
+
+
+@pytest.mark.exhaustive
+def test_interactive_dot_plot_in_chromium(example, page_for, tmp_path):
+    plot = sch.pl.dotplot(
+        example,
+        ["CD3E", "IL7R", "MS4A1", "CD79A"],
+        cluster_key="cluster",
+        dataset_key="dataset",
+        scale="zscore",
+    )
+    page = page_for(sch.pl.interactive_heatmap(plot, tmp_path / "dots.html").path)
+    assert page.errors == []
+    text = _hover_cell(page, 1, 2)
+    frac, mean = plot.bundle.fraction.iloc[1, 2], plot.bundle.unscaled.iloc[1, 2]
+    assert f"fraction expressing: {frac:.2f}" in text
+    assert f"mean: {mean:.3f}" in text
+    assert f"n cells: {int(plot.bundle.n_cells.iloc[2])}" in text
+    n_points = page.evaluate("document.getElementById('sch-heatmap').data[0].x.length")
+    assert n_points == plot.data.size

@@ -70,6 +70,17 @@ CALLS = {
     "pl.grouped_heatmap(conserved)": lambda a: sch.pl.grouped_heatmap(
         a, cluster_key="cluster", dataset_key="dataset", n_genes=2, markers="conserved"
     ),
+    "pl.dotplot(split)": lambda a: sch.pl.dotplot(
+        a,
+        cluster_key="cluster",
+        dataset_key="dataset",
+        n_genes=2,
+        layout="split",
+        expression_cutoff=0.5,
+    ),
+    "pl.dotplot(logfc)": lambda a: sch.pl.dotplot(
+        a, GENES, cluster_key="cluster", dataset_key="dataset", color="logfc", reference="d1"
+    ),
     "pl.dataset_differences_heatmap": lambda a: sch.pl.dataset_differences_heatmap(
         a, dataset_key="dataset", cluster_key="cluster", reference="d1", max_pval_adj=None
     ),

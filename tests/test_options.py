@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import sc_heatmaps as sch
+from sc_heatmaps._dotplot_options import DotPlotOptions
 from sc_heatmaps._heatmap_options import (
     CellHeatmapOptions,
     CorrelationHeatmapOptions,
@@ -28,6 +29,7 @@ CASES = [
     (sch.pl.matrix_heatmap, MatrixHeatmapOptions, ["frame"]),
     (sch.pl.correlation_heatmap, CorrelationHeatmapOptions, ["adata"]),
     (sch.pl.dual_expression, DualExpressionOptions, ["adata", "gene_x", "gene_y"]),
+    (sch.pl.dotplot, DotPlotOptions, ["adata", "var_names", "groupby"]),
 ]
 
 

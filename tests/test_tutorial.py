@@ -48,6 +48,7 @@ def test_tutorial_executes(path: Path, tmp_path, monkeypatch):
         for c in nb.cells
         for f in (
             "grouped_heatmap",
+            "dotplot",
             "dual_expression",
             "correlation_heatmap",
             "dataset_differences_heatmap",

@@ -395,6 +395,53 @@ def pbmc_dual_40(adata):
     return _pl().dual_expression(adata, "CD3E", "NKG7", color="kmeans40")
 
 
+# --- the dot plot: the same board with a dot body
+
+
+@case("dot", "example", "Dot plot, default top markers: size = fraction expressing.",
+      {"cluster": "bar", "dataset": "bar"})  # fmt: skip
+def example_dot(adata):
+    return _pl().dotplot(adata, cluster_key="cluster", dataset_key="dataset", n_genes=3)
+
+
+@case("dot", "kang", "Dot plot, ctrl and stim side by side in each cluster (z-scores).",
+      {"cluster_id": "bar", "group_id": "bar"})  # fmt: skip
+def kang_dot_paired(adata):
+    return _pl().dotplot(
+        adata, cluster_key="cluster_id", dataset_key="group_id", n_genes=4, layout="paired",
+        scale="zscore",
+    )  # fmt: skip
+
+
+@case("dot", "kang", "Split dots: log2 fold change stim vs ctrl, one half per condition.",
+      {"cluster_id": "bar"})  # fmt: skip
+def kang_dot_split(adata):
+    return _pl().dotplot(
+        adata, cluster_key="cluster_id", dataset_key="group_id", n_genes=4, layout="split",
+        color="logfc", reference="ctrl",
+    )  # fmt: skip
+
+
+@case("dot", "kang", "Dot plot, 100 genes: 20 markers x 5 clusters.", {"cluster_id": "bar"},
+      full=True)  # fmt: skip
+def kang_dot_100_genes(adata):
+    return _pl().dotplot(adata, cluster_key="cluster_id", dataset_key="group_id", n_genes=20)
+
+
+@case("dot", "pbmc", "Dot plot, PBMC: the chemistries of each cluster side by side.",
+      {"cell_type": "bar", "dataset": "bar"}, full=True)  # fmt: skip
+def pbmc_dot(adata):
+    return _pl().dotplot(
+        adata, cluster_key="cell_type", dataset_key="dataset", n_genes=3, layout="paired"
+    )
+
+
+@case("dot", "pbmc", "Dot plot, 40 clusters (k-means), 2 markers each.", {"kmeans40": "bar"},
+      full=True)  # fmt: skip
+def pbmc_dot_40(adata):
+    return _pl().dotplot(adata, cluster_key="kmeans40", n_genes=2)
+
+
 # --- the interactive view (HTML, not drawn into the gallery unless --html)
 
 HTML_CASES: list[Case] = [

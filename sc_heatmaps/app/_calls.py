@@ -33,12 +33,12 @@ _CLI_KWARGS = ("scale", "cmap", "vmin", "vmax", "vcenter", "labels")
 
 @dataclass(frozen=True)
 class FigureCall:
-    """One call of ``sch.pl.grouped_heatmap`` or ``sch.pl.dual_expression``.
+    """One call of ``sch.pl.grouped_heatmap``, ``sch.pl.dotplot`` or ``sch.pl.dual_expression``.
 
     Attributes
     ----------
     kind
-        ``"heatmap"`` or ``"dual"``.
+        ``"heatmap"``, ``"dot"`` (the heatmap tab's dot plot) or ``"dual"``.
     genes
         The genes given (heatmap: rows unless ``markers``; dual: x and y).
     groupby
@@ -82,13 +82,15 @@ class FigureCall:
     @property
     def function(self) -> str:
         """The public function drawn by this call."""
-        return {"heatmap": "grouped_heatmap", "dual": "dual_expression"}[self.kind]
+        return {"heatmap": "grouped_heatmap", "dot": "dotplot", "dual": "dual_expression"}[
+            self.kind
+        ]
 
     def public_kwargs(self) -> dict:
         """The keyword arguments of the public function: the options, and for markers
         ``n_genes`` and ``markers`` (``grouped_heatmap`` then picks the genes itself)."""
         kws = self.kwargs
-        if self.kind == "heatmap" and self.markers:
+        if self.kind in ("heatmap", "dot") and self.markers:
             kws.update(n_genes=self.n_genes, markers=self.markers)
         return kws
 
@@ -124,9 +126,10 @@ def _looks_like_counts(matrix, n_rows: int = 500) -> bool:
 
 
 def _defaults(kind: str) -> dict:
+    from .._dotplot_options import DotPlotOptions
     from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
 
-    cls = GroupedHeatmapOptions if kind == "heatmap" else DualExpressionOptions
+    cls = {"heatmap": GroupedHeatmapOptions, "dot": DotPlotOptions}.get(kind, DualExpressionOptions)
     return {f.name: f.default for f in dataclasses.fields(cls)}
 
 
@@ -136,7 +139,7 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=N
     Parameters
     ----------
     kind
-        ``"heatmap"`` or ``"dual"``.
+        ``"heatmap"``, ``"dot"`` or ``"dual"``.
     genes
         The genes given.
     groupby, markers, n_genes
@@ -219,7 +222,7 @@ def python_code(
         if call.marks:
             lines.append(_differences_line(call))
             options = f"{options}, significance=table"
-        lines.append(f"plot = sch.pl.grouped_heatmap(adata, {genes}, {groupby}, {options})")
+        lines.append(f"plot = sch.pl.{call.function}(adata, {genes}, {groupby}, {options})")
     lines.append(f'plot.savefig("{call.kind}.{fmt}", dpi={dpi:g})')
     return "\n".join(lines)
 
@@ -275,7 +278,8 @@ def cli_line(call: FigureCall, inputs, *, fmt: str = "png", dpi: float = 300.0) 
         all of it.
     """
     kws = call.kwargs
-    args = ["sc-heatmaps", "heatmap" if call.kind == "heatmap" else "dual", "-i", str(inputs[0])]
+    command = {"heatmap": "heatmap", "dot": "dotplot"}.get(call.kind, "dual")
+    args = ["sc-heatmaps", command, "-i", str(inputs[0])]
     if call.kind == "dual":
         args += ["--genes", quote_names(call.genes)]
     else:

@@ -69,19 +69,37 @@ def draw(state, call: FigureCall):
         from ..pl._draw import draw_bundle
 
         genes = None if call.markers else list(call.genes)
+        cached = functools.partial(grouped_expression, state)
+        find = functools.partial(marker_genes, state)
         marks = {"significance": significance_table(state, call)} if call.marks else {}
-        opts = GroupedHeatmapOptions.from_kwargs({**call.public_kwargs(), **marks})
+        kwargs = {**call.public_kwargs(), **marks}
+        if call.kind == "dot":
+            return _dots(state, genes, list(call.groupby), kwargs, (cached, find))
+        opts = GroupedHeatmapOptions.from_kwargs(kwargs)
         bundle = grouped_bundle(
             state.adata,
             genes,
             list(call.groupby),
             opts,
-            expression=functools.partial(grouped_expression, state),
-            find_markers=functools.partial(marker_genes, state),
+            expression=cached,
+            find_markers=find,
         )
         return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
 
     return state.plots.get(call, make)
+
+
+def _dots(state, genes, groupby, kwargs, caches):
+    """The dot plot by the steps of ``sch.pl.dotplot``, its statistics and markers
+    cached alike (``caches``: the expression and marker functions)."""
+    from .._dotplot_options import DotPlotOptions
+    from ..get._dot_bundle import dot_bundle
+    from ..pl._dotplot import draw_dots
+
+    cached, find = caches
+    opts = DotPlotOptions.from_kwargs(kwargs)
+    bundle = dot_bundle(state.adata, genes, groupby, opts, expression=cached, find_markers=find)
+    return draw_dots(bundle, opts)
 
 
 def display_png(state, call: FigureCall) -> bytes:
@@ -153,9 +171,11 @@ def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
     str
         Indented JSON.
     """
+    from .._dotplot_options import DotPlotOptions
     from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
 
-    cls = GroupedHeatmapOptions if call.kind == "heatmap" else DualExpressionOptions
+    classes = {"heatmap": GroupedHeatmapOptions, "dot": DotPlotOptions}
+    cls = classes.get(call.kind, DualExpressionOptions)
     record = {
         "function": f"sc_heatmaps.pl.{call.function}",
         "inputs": [str(p) for p in state.inputs],

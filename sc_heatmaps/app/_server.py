@@ -80,8 +80,10 @@ def heatmap_call(inp, state):
     source = inp.source()
     scale = inp.scale()
     groupby = _groupby(inp, cluster_key, dataset_key)
+    kind = inp.heatmap_kind() or "heatmap"
+    stat = {"stat": inp.stat()} if kind == "heatmap" else {}
     return make_call(
-        "heatmap",
+        kind,
         [] if markers else genes,
         groupby=groupby,
         markers=markers,
@@ -91,7 +93,7 @@ def heatmap_call(inp, state):
         dataset_key=dataset_key,
         clusters=_in_order(inp.clusters(), state.categories(cluster_key)),
         source=source,
-        stat=inp.stat(),
+        **stat,
         scale=None if scale == "none" else scale,
         cluster_rows=bool(inp.cluster_rows()),
         cluster_cols=bool(inp.cluster_cols()),

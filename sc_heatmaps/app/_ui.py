@@ -44,6 +44,9 @@ def _code(ui, prefix: str):
 
 def _heatmap_controls(ui, state):
     return ui.sidebar(
+        ui.input_radio_buttons(
+            "heatmap_kind", None, {"heatmap": "Heatmap", "dot": "Dot plot"}, inline=True
+        ),
         ui.input_selectize("genes", "Genes", choices=[], multiple=True),
         ui.input_switch("use_markers", "Top N markers per cluster", value=True),
         ui.input_radio_buttons(
@@ -53,7 +56,10 @@ def _heatmap_controls(ui, state):
         ui.input_radio_buttons("group_by", "Group by", GROUPINGS, selected="both"),
         ui.input_select("source", "Source", state.sources()),
         ui.input_selectize("clusters", "Clusters (empty: all)", choices=[], multiple=True),
-        ui.input_select("stat", "Value", ["mean", "median", "fraction"]),
+        ui.panel_conditional(  # a dot's colour is the mean, its size the fraction
+            "input.heatmap_kind !== 'dot'",
+            ui.input_select("stat", "Value", ["mean", "median", "fraction"]),
+        ),
         ui.input_select("scale", "Scaling", SCALES),
         ui.input_checkbox("cluster_rows", "Cluster rows"),
         ui.input_checkbox("cluster_cols", "Cluster columns"),

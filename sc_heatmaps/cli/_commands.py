@@ -189,6 +189,30 @@ def run_heatmap(args: argparse.Namespace) -> list[Path]:
         return _export(plot, args)
 
 
+def run_dotplot(args: argparse.Namespace) -> list[Path]:
+    from .._dotplot_options import DotPlotOptions
+    from ..pl import dotplot
+
+    if args.value != "mean":
+        raise _args.UsageError(
+            f"dotplot colours dots by the mean (or --color logfc); got -v {args.value}"
+        )
+    _args.figure_output(args.output, args.format)
+    kw = args.kwargs
+    args.kwargs = None  # parsed below against the dot plot's options
+    opts = _heatmap_options(args)
+    opts.pop("stat")
+    opts.update(layout=args.layout, color=args.color, reference=args.reference)
+    opts.update(_args.kwargs(kw, DotPlotOptions) if kw else {})
+    with steps(3, args.verbose) as step:
+        step("reading " + str(args.input))
+        adata = read(args.input, backed=True, subset=args.subset)
+        step("computing and drawing")
+        plot = dotplot(adata, opts.pop("var_names"), opts.pop("groupby"), **opts)
+        step("writing")
+        return _export(plot, args)
+
+
 def run_interactive(args: argparse.Namespace) -> list[Path]:
     from ..pl import interactive_heatmap
 

@@ -32,6 +32,8 @@ EXAMPLES = {
     "differences": "sc-heatmaps differences -i kang.h5ad --dataset-key group_id "
     "--cluster-key cluster_id --reference ctrl --sample-key sample_id --design donor "
     "--layer counts -o figs/stim_vs_ctrl",
+    "dotplot": "sc-heatmaps dotplot -i data.h5ad -o figs/dots --cluster-key cluster "
+    "--dataset-key dataset -y markers:3 --layout split --kwargs expression_cutoff:0.5",
     "demo": "sc-heatmaps demo --out demo_output",
     "app": "sc-heatmaps app data.h5ad --port 8000\n  sc-heatmaps app -i a.h5ad -i b.h5ad "
     "--dataset-names ctrl,stim",
@@ -94,7 +96,7 @@ def _figure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--title", help="figure title")
 
 
-def _heatmap_args(p: argparse.ArgumentParser) -> None:
+def _heatmap_args(p: argparse.ArgumentParser, options_cls=None) -> None:
     p.add_argument("--groupby", type=_args.names, help="obs key(s) of the columns")
     p.add_argument("-x", "--x-variable", type=_args.names, help="same as --groupby")
     p.add_argument(
@@ -129,7 +131,8 @@ def _heatmap_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--kwargs",
-        help='drawing options, e.g. "center:1;vmin:0"; keys: ' + ", ".join(_args.kwargs_keys()),
+        help='drawing options, e.g. "center:1;vmin:0"; keys: '
+        + ", ".join(_args.kwargs_keys(options_cls)),
     )
     p.add_argument(
         "--missing",
@@ -169,6 +172,8 @@ def _markers(sub) -> None:
 
 
 def _heatmaps(sub) -> None:
+    from .._dotplot_options import DotPlotOptions
+
     p = _sub(
         sub,
         "heatmap",
@@ -177,6 +182,30 @@ def _heatmaps(sub) -> None:
     )
     _input(p)
     _heatmap_args(p)
+    _figure(p)
+
+    p = _sub(
+        sub,
+        "dotplot",
+        "dot plot (genes x groups): size = fraction expressing, colour = mean",
+        _commands.run_dotplot,
+    )
+    _input(p)
+    _heatmap_args(p, DotPlotOptions)
+    p.add_argument(
+        "--layout",
+        default="columns",
+        choices=["columns", "paired", "split"],
+        help="columns: one per (dataset, cluster); paired: the datasets of a cluster side "
+        "by side; split: one dot per cluster, one half per dataset (two datasets)",
+    )
+    p.add_argument(
+        "--color",
+        default="mean",
+        choices=["mean", "logfc"],
+        help="the dots' colour: mean, or log fold change against --reference",
+    )
+    p.add_argument("--reference", help="the reference dataset of --color logfc")
     _figure(p)
 
     p = _sub(

@@ -9,12 +9,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .._aggregate import GroupStats, group_medians, group_stats, subset_group_stats
 from .._genes import gene_names
 from .._groups import Grouping, make_grouping
+from .._kernels import dense, indicator
 from .._sources import column_block, nan_genes, resolve_source
-from .._validate import ScHeatmapsKeyError, check_choice
+from .._validate import ScHeatmapsKeyError, check_choice, check_number
 from ..arrange import scale_rows
 
 Stat = Literal["mean", "median", "fraction"]
@@ -33,7 +35,8 @@ class GroupedExpression:
     unscaled
         The same values before scaling.
     fraction
-        Genes x groups fraction of cells with a value above 0.
+        Genes x groups fraction of cells with a value above ``expression_cutoff``
+        (0 by default).
     n_cells
         Number of cells in each group.
     groups
@@ -85,6 +88,8 @@ def grouped_expression(
     scale: Literal["zscore", "minmax"] | None = None,
     missing: Literal["raise", "drop"] = "raise",
     gene_symbols: str | None = None,
+    expression_cutoff: float = 0.0,
+    mean_only_expressed: bool = False,
 ) -> GroupedExpression:
     """Summarise genes per group of cells (genes x groups).
 
@@ -117,6 +122,12 @@ def grouped_expression(
         ``adata.raw`` is set) holding gene symbols, as in scanpy: ``var_names`` are then
         given, and the rows labelled, by symbol (e.g. with Ensembl IDs as
         ``var_names``). See :mod:`sc_heatmaps._genes` for the rules.
+    expression_cutoff
+        A cell expresses a gene when its value is above this (scanpy's
+        ``expression_cutoff``); ``fraction`` counts those cells.
+    mean_only_expressed
+        ``stat="mean"`` averages only the cells expressing the gene (scanpy's
+        ``mean_only_expressed``; 0 where no cell of a group expresses it).
 
     Returns
     -------
@@ -135,6 +146,8 @@ def grouped_expression(
     """
     check_choice("stat", stat, STATS)
     check_choice("missing", missing, MISSING)
+    check_number("expression_cutoff", expression_cutoff)
+    cutoff = Cutoff(float(expression_cutoff), bool(mean_only_expressed))
     names = gene_names(adata, gene_symbols, source)
     genes, unknown = names.to_var_names(as_gene_list(var_names), missing=missing)
     expr = resolve_source(adata, source)
@@ -145,7 +158,7 @@ def grouped_expression(
     genes = [g for g in genes if g not in set(dropped)]
     if not genes:
         raise ScHeatmapsKeyError(f"None of the genes are usable in source={source!r}: {dropped}.")
-    stats, medians, bad = _gene_stats(expr.X, idx, genes, grouping, stat)
+    stats, medians, bad = _gene_stats(expr.X, idx, genes, grouping, stat, cutoff)
     if bad:
         keep, genes, dropped = _handle_nan(genes, dropped, bad, source, missing)
         stats = stats.columns(keep)
@@ -155,22 +168,79 @@ def grouped_expression(
     return _summarise(stats, medians, genes, grouping, stat, scale, source, dropped)
 
 
-def _gene_stats(X, idx: np.ndarray, genes: list[str], grouping: Grouping, stat: str):
+@dataclass(frozen=True)
+class Cutoff:
+    """When a cell counts as expressing a gene (value above ``value``), and whether
+    means are taken over those cells only."""
+
+    value: float = 0.0
+    only_expressed: bool = False
+
+    @property
+    def default(self) -> bool:
+        return self.value == 0.0 and not self.only_expressed
+
+
+def _gene_stats(X, idx, genes: list[str], grouping: Grouping, stat: str, cutoff=Cutoff()):
     """Group statistics of the selected columns, their medians (``stat="median"`` only),
     and the genes holding NaN or inf.
 
     Means and fractions come from one compiled pass over the stored values that reads
     only the selected genes (no copy of ``X[:, idx]``); medians, backed and dask
-    matrices read the selected columns as a block.
+    matrices, and another expression cutoff read the selected columns as a block
+    (one pass too: see :func:`_cutoff_stats`).
     """
     codes, n_groups = grouping.codes, grouping.n_groups
-    fast = None if stat == "median" else subset_group_stats(X, idx, codes, n_groups)
+    fast = None
+    if stat != "median" and cutoff.default:
+        fast = subset_group_stats(X, idx, codes, n_groups)
     if fast is not None:
         stats, nonfinite = fast
         return stats, None, [g for g, b in zip(genes, nonfinite, strict=True) if b]
     block = column_block(X, idx)
     medians = group_medians(block, codes, n_groups) if stat == "median" else None
-    return group_stats(block, codes, n_groups), medians, nan_genes(block, genes)
+    stats = group_stats(block, codes, n_groups)
+    if not cutoff.default:
+        stats = _cutoff_stats(stats, block, codes, n_groups, cutoff)
+    return stats, medians, nan_genes(block, genes)
+
+
+def _cutoff_stats(stats: GroupStats, block, codes, n_groups: int, cutoff: Cutoff) -> GroupStats:
+    """``stats`` with cells counted as expressing above ``cutoff.value``, and with the
+    sums taken over those cells only when ``cutoff.only_expressed`` (scanpy's
+    ``mean_only_expressed``: the mean is then sums / n_pos)."""
+    if sparse.issparse(block) and cutoff.value < 0:  # zeros count: read them
+        block = block.toarray()
+    G = indicator(np.asarray(codes), n_groups)
+    above = block > cutoff.value
+    n_pos = dense(G @ above.astype(np.float64))
+    sums = stats.sums
+    if cutoff.only_expressed:
+        kept = block.multiply(above) if sparse.issparse(block) else np.where(above, block, 0.0)
+        sums = dense(G @ kept)
+    # variances are of every cell: none are kept for a mean over the expressing cells
+    m2 = None if cutoff.only_expressed else stats.m2
+    return ExpressedStats(stats.n, sums, m2, n_pos, cutoff.only_expressed)
+
+
+@dataclass(frozen=True)
+class ExpressedStats(GroupStats):
+    """Group statistics whose mean may be over the expressing cells only (0 where a
+    group has cells but none expresses the gene, as scanpy's dot plot fills it)."""
+
+    only_expressed: bool = False
+
+    def columns(self, keep: np.ndarray) -> ExpressedStats:
+        kept = super().columns(keep)
+        return ExpressedStats(kept.n, kept.sums, kept.m2, kept.n_pos, self.only_expressed)
+
+    @property
+    def mean(self) -> np.ndarray:
+        if not self.only_expressed:
+            return super().mean
+        n_pos = self.n_pos
+        out = np.divide(self.sums, n_pos, out=np.zeros_like(self.sums), where=n_pos > 0)
+        return np.where(self.n[:, None] > 0, out, np.nan)
 
 
 def _handle_nan(genes, dropped, bad, source, missing):

@@ -108,6 +108,10 @@ class HeatmapSpec:
     # boolean frame aligned to ``data``) and ``label`` (its legend entry), see
     # :class:`sc_heatmaps.arrange._significance.CellMarks`; drawn by pl/_cell_marks.py
     marks: object = None
+    # the body kind: None draws a colour mesh; else an object with ``plan(cell_inches,
+    # cmap, norm)`` (a marsilea layer for the main canvas) and ``legends()`` (legend
+    # boxes after the colour bar), e.g. :class:`sc_heatmaps.pl._dot_body.DotBody`
+    body: object = None
     _axes: dict = field(default_factory=dict)
 
 
@@ -259,17 +263,21 @@ class HeatmapBoard:
 
         s = self.spec
         self._size = (width, height)
-        h = ma.Heatmap(
-            s.data.to_numpy(dtype=np.float64),
-            cmap=self.cmap,
-            vmin=s.vmin,
-            vmax=s.vmax,
-            center=s.vcenter,
-            label=clean_label(s.cbar_label),
-            width=width,
-            height=height,
-            rasterized=True,
-            name="body",
+        h = (
+            self._body(width, height)
+            if s.body is not None
+            else ma.Heatmap(
+                s.data.to_numpy(dtype=np.float64),
+                cmap=self.cmap,
+                vmin=s.vmin,
+                vmax=s.vmax,
+                center=s.vcenter,
+                label=clean_label(s.cbar_label),
+                width=width,
+                height=height,
+                rasterized=True,
+                name="body",
+            )
         )
         self._add_rows(h)
         self._add_cols(h)
@@ -278,6 +286,25 @@ class HeatmapBoard:
         if s.title:
             title = _wrap(clean_label(s.title), max(width, 3.0))
             h.add_title(top=title, pad=0.08, fontsize=TITLE_SIZE)
+        return h
+
+    def _body(self, width: float, height: float) -> ma.ClusterBoard:
+        """A main canvas drawn by the spec's body kind, with the cells' size in inches."""
+        from matplotlib.colors import Normalize, TwoSlopeNorm
+
+        from ._marsilea import ma
+
+        s = self.spec
+        values = s.data.to_numpy(dtype=np.float64)
+        n_rows, n_cols = values.shape
+        row_gaps, col_gaps = self._gap_totals()
+        cell = ((width - col_gaps) / max(n_cols, 1), (height - row_gaps) / max(n_rows, 1))
+        finite = values[np.isfinite(values)]
+        lo = s.vmin if s.vmin is not None else (finite.min() if finite.size else 0.0)
+        hi = s.vmax if s.vmax is not None else (finite.max() if finite.size else 1.0)
+        norm = Normalize(lo, hi) if s.vcenter is None else TwoSlopeNorm(s.vcenter, lo, hi)
+        h = ma.ClusterBoard(values, width=width, height=height)
+        h.add_layer(s.body.plan(cell, self.cmap, norm), legend=False, name="body")
         return h
 
     def _tick_sizes(self) -> tuple[float, float]:
@@ -368,12 +395,16 @@ class HeatmapBoard:
         free = width * (1 - self._col_spacing() * n_gaps) if n_gaps else width
         widths = [0.95 * free * split.count(b) / len(split) for b in order]
         if s.col_split_titles:
-            titles = [
-                fit_text(clean_label(b), w, BLOCK_TITLE_SIZE)
-                for b, w in zip(order, widths, strict=True)
-            ]
-            chunk = mp.Chunk(titles, props={"fontsize": BLOCK_TITLE_SIZE}, padding=2)
-            h.add_top(chunk, pad=0.03, name="col_block_titles")
+            names = [clean_label(b) for b in order]
+            titles = [fit_text(b, w, BLOCK_TITLE_SIZE) for b, w in zip(names, widths, strict=True)]
+            props, size = {"fontsize": BLOCK_TITLE_SIZE}, None
+            if any("…" in t and "…" not in b for t, b in zip(titles, names, strict=True)):
+                # too narrow to say: each title whole, upright (narrow blocks, long names);
+                # marsilea sizes a chunk by its unrotated text, so the size is given
+                titles, props = names, {**props, "rotation": 90, "va": "bottom"}
+                size = _max_text_width(names, BLOCK_TITLE_SIZE) + 0.08
+            chunk = mp.Chunk(titles, props=props, padding=2)
+            h.add_top(chunk, size=size, pad=0.03, name="col_block_titles")
         if s.col_split_notes:
             notes = [
                 fit_text(clean_label(s.col_split_notes.get(b) or ""), w, NOTE_SIZE, lines=4)
@@ -482,6 +513,8 @@ class HeatmapBoard:
         bottom, the row blocks and "no cells" (see :meth:`_legend_rows` for columns)."""
         s = self.spec
         boxes = [lg.colour_bar(cmap, norm, clean_label(s.cbar_label), self.extend)]
+        if s.body is not None:
+            boxes += s.body.legends()
         for key in [k for k in s.col_meta.columns if k in s.col_palettes]:
             entries = _entries(list(s.col_meta[key]), s.col_palettes[key])
             rows = _legend_rows(entries, room, self._legend_budget)
@@ -790,7 +823,7 @@ def _extent(ax, renderer):
     matplotlib's general machinery (5 ms per Axes of labels); anything else, or an Axes
     with its axis on, is measured by ``get_tightbbox``."""
     from matplotlib.axis import Axis
-    from matplotlib.collections import QuadMesh
+    from matplotlib.collections import PathCollection, QuadMesh
     from matplotlib.patches import Rectangle
     from matplotlib.spines import Spine
     from matplotlib.text import Text
@@ -802,7 +835,7 @@ def _extent(ax, renderer):
     for a in ax.get_children():
         if isinstance(a, Spine | Axis) or not a.get_visible() or not a.get_in_layout():
             continue
-        if isinstance(a, QuadMesh | Rectangle) and a.get_clip_on():
+        if isinstance(a, QuadMesh | Rectangle | PathCollection) and a.get_clip_on():
             continue
         if type(a) is not Text:
             return ax.get_tightbbox(renderer)

@@ -22,6 +22,7 @@ from ._grouped_heatmap import prepare
 from ._plot import HeatmapPlot
 
 TOP_N = (500, 250, 100, 50, 20, 10)
+DOT_PX = 14  # pixels: the diameter of a dot of fraction 1 in the interactive dot plot
 
 
 class InteractiveHTML(str):
@@ -128,6 +129,15 @@ def _from_bundle(bundle, cmap, title, filename) -> dict:
         d["n_cells"] = [int(n) for n in bundle.n_cells]
         d["fraction"] = _nan_to_none(bundle.fraction.to_numpy(dtype=np.float64))
     d["test"] = _test(getattr(bundle, "marks", None))
+    if getattr(bundle, "layers", ()):
+        raise ValueError(
+            "interactive_heatmap draws whole dots: a dot plot with layout='split' (half "
+            "dots) has no interactive view; draw it with layout='paired' (the same numbers, "
+            "the datasets of a cluster side by side)."
+        )
+    if getattr(bundle, "layout", None) is not None:  # a dot plot's bundle
+        means = bundle.unscaled.to_numpy(dtype=np.float64)
+        d["dots"] = {"max_px": DOT_PX, "mean": _nan_to_none(means)}
     return d
 
 

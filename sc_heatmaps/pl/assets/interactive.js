@@ -75,6 +75,7 @@
     if (D.fraction) hover += "<br>fraction expressing: %{customdata[3]:.2f}";
     if (T) hover += "<br>logfc: %{customdata[4]}<br>padj: %{customdata[5]}<br>" +
       esc(T.label);
+    if (D.dots) return [dotTrace(R, C, hover, T)].concat(markTrace(R, C, T), barTraces(R, C));
     const out = [{
       type: "heatmap", z: z, x: range(C.length), y: range(R.length), customdata: custom,
       hovertemplate: hover + "<extra></extra>", colorscale: D.colorscale, zmin: D.zmin,
@@ -82,13 +83,44 @@
       colorbar: { title: { text: esc(D.value_name), side: "right" }, len: 0.4, y: 0.8,
         x: 1, xref: "container", xanchor: "right" },
     }];
-    if (T) {  // a dot on each significant cell, as in the static figure
-      const at = [];
-      R.forEach((i, y) => C.forEach((j, x) => { if (T.significant[i][j]) at.push([x, y]); }));
-      out.push({ type: "scatter", mode: "markers", x: at.map((p) => p[0]),
-        y: at.map((p) => p[1]), hoverinfo: "skip", name: esc(T.label), showlegend: false,
-        marker: { color: "#000", size: 6, line: { color: "#fff", width: 1 } } });
-    }
+    return out.concat(markTrace(R, C, T), barTraces(R, C));
+  }
+
+  // a dot on each significant cell, as in the static figure
+  function markTrace(R, C, T) {
+    if (!T) return [];
+    const at = [];
+    R.forEach((i, y) => C.forEach((j, x) => { if (T.significant[i][j]) at.push([x, y]); }));
+    return [{ type: "scatter", mode: "markers", x: at.map((p) => p[0]),
+      y: at.map((p) => p[1]), hoverinfo: "skip", name: esc(T.label), showlegend: false,
+      marker: { color: "#000", size: 6, line: { color: "#fff", width: 1 } } }];
+  }
+
+  // a dot plot: one marker per cell, its area proportional to the fraction expressing
+  // (D.dots.max_px: the diameter of a dot of fraction 1), coloured like the figure
+  function dotTrace(R, C, hover, T) {
+    const x = [], y = [], size = [], color = [], custom = [];
+    R.forEach((i, r) => C.forEach((j, c) => {
+      const f = D.fraction[i][j];
+      if (f === null) return;
+      x.push(c); y.push(r); size.push(Math.max(1, D.dots.max_px * Math.sqrt(f)));
+      color.push(D.values[i][j]);
+      custom.push([esc(D.rows[i]), esc(D.cols[j]), D.n_cells[j], f,
+        T ? esc(T.logfc[i][j]) : "", T ? esc(T.padj[i][j]) : "", D.dots.mean[i][j]]);
+    }));
+    return {
+      type: "scatter", mode: "markers", x: x, y: y, customdata: custom, name: "dots",
+      hovertemplate: hover.replace("%{z:.3f}", "%{marker.color:.3f}") +
+        "<br>mean: %{customdata[6]:.3f}<extra></extra>",
+      marker: { size: size, color: color, colorscale: D.colorscale, cmin: D.zmin,
+        cmax: D.zmax, cmid: D.zmid === null ? undefined : D.zmid, line: { width: 0 },
+        colorbar: { title: { text: esc(D.value_name), side: "right" }, len: 0.4, y: 0.8,
+          x: 1, xref: "container", xanchor: "right" } },
+    };
+  }
+
+  function barTraces(R, C) {
+    const out = [];
     D.row_bars.forEach((bar, b) => {
       const d = discrete(bar.colors);
       out.push({ type: "heatmap", xaxis: "x2", yaxis: "y", showscale: false,

@@ -1,0 +1,121 @@
+"""The options of :func:`sc_heatmaps.pl.dotplot`, written once (see :mod:`sc_heatmaps._options`).
+
+The grouped heatmap's options (genes, groups, clustering, labels, limits) plus what a
+dot says: its size (fraction of cells expressing, through the size map of
+:class:`sc_heatmaps.pl._dot_body.SizeMap`) and its colour (mean or log fold change).
+Bounds are declared in each field's metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from ._heatmap_options import Labels
+from ._options import Options
+
+LAYOUTS = ("columns", "paired", "split")
+
+
+@dataclass(frozen=True)
+class DotPlotOptions(Options):
+    """Options of :func:`sc_heatmaps.pl.dotplot` (see its docstring)."""
+
+    cluster_key: str | None = None
+    dataset_key: str | None = None
+    n_genes: int = field(default=5, metadata={"ge": 1})
+    markers: Literal["top", "conserved"] = "top"
+    source: str = "RNA"
+    clusters: str | Sequence[str] | None = None
+    layout: Literal["columns", "paired", "split"] = "columns"
+    color: Literal["mean", "logfc"] = "mean"
+    reference: str | None = None
+    scale: Literal["zscore", "minmax"] | None = None
+    expression_cutoff: float = 0.0
+    mean_only_expressed: bool = False
+    dot_min: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
+    dot_max: float = field(default=1.0, metadata={"gt": 0, "le": 1})
+    smallest_dot: float = field(default=0.0, metadata={"ge": 0})
+    largest_dot: float | None = field(default=None, metadata={"gt": 0})
+    size_exponent: float = field(default=1.0, metadata={"gt": 0})
+    min_cells: int = field(default=10, metadata={"ge": 0})
+    cluster_rows: bool = False
+    cluster_cols: bool = False
+    cmap: str | None = field(default=None, metadata={"kind": "cmap"})
+    labels: Labels = "auto"
+    vmin: float | None = None
+    vmax: float | None = None
+    vcenter: float | None = None
+    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
+    title: str | None = None
+    missing: Literal["raise", "drop"] = "raise"
+    markers_kws: dict | None = None
+    filter: str | None = None
+    gene_symbols: str | None = None
+
+    def check(self) -> None:
+        """Bounds from the fields' metadata, and the combinations the field types
+        cannot say (ValueError naming them)."""
+        _check_bounds(self)
+        if self.dot_min >= self.dot_max:
+            raise ValueError(
+                f"dot_min={self.dot_min!r} must be smaller than dot_max={self.dot_max!r}."
+            )
+        if self.largest_dot is not None and self.largest_dot <= self.smallest_dot:
+            raise ValueError(
+                f"largest_dot={self.largest_dot!r} must be larger than "
+                f"smallest_dot={self.smallest_dot!r} (areas in points²)."
+            )
+        if self.color == "logfc":
+            if self.reference is None or self.dataset_key is None:
+                raise ValueError(
+                    "color='logfc' needs dataset_key= and reference= (the dataset each "
+                    f"cluster's other datasets are compared with); got dataset_key="
+                    f"{self.dataset_key!r}, reference={self.reference!r}."
+                )
+            if self.scale is not None:
+                raise ValueError(
+                    f"color='logfc' is drawn unscaled on a scale centred at 0; got "
+                    f"scale={self.scale!r}: pass scale=None."
+                )
+        elif self.reference is not None:
+            raise ValueError(
+                f"reference={self.reference!r} is used only with color='logfc'; "
+                f"got color={self.color!r}."
+            )
+        if self.layout != "columns" and (self.dataset_key is None or self.cluster_key is None):
+            raise ValueError(
+                f"layout={self.layout!r} pairs the datasets of each cluster: it needs "
+                f"cluster_key= and dataset_key= (got {self.cluster_key!r}, {self.dataset_key!r})."
+            )
+        if self.layout == "split" and self.cluster_cols:
+            raise ValueError(
+                "layout='split' draws one dot per cluster, halved by dataset: there is no "
+                "column order within a cluster to cluster; pass cluster_cols=False or "
+                "layout='paired'."
+            )
+
+
+_BOUNDS = {
+    "ge": (lambda v, b: v >= b, ">="),
+    "gt": (lambda v, b: v > b, ">"),
+    "le": (lambda v, b: v <= b, "<="),
+    "lt": (lambda v, b: v < b, "<"),
+}
+
+
+def _check_bounds(opts: Options) -> None:
+    """Each number within the bounds its field declares (until the options machinery
+    checks them for every figure, this figure checks its own)."""
+    import math
+
+    for f in fields(opts):
+        value = getattr(opts, f.name)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if not math.isfinite(value):
+            raise ValueError(f"{f.name}={value!r} must be a finite number.")
+        for key, (ok, sign) in _BOUNDS.items():
+            if key in f.metadata and not ok(value, f.metadata[key]):
+                raise ValueError(f"{f.name}={value!r} must be {sign} {f.metadata[key]}.")
