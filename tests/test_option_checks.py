@@ -75,6 +75,10 @@ REFUSED = {
         "palettes",
     ),
     "differences vmax zero": ("diff", {"vmax": 0}, "vmax"),
+    "differences min_cells zero": ("diff", {"min_cells": 0}, "min_cells"),
+    "differences negative min_counts": ("diff", {"min_counts": -1}, "min_counts"),
+    "differences n_cpus float": ("diff", {"n_cpus": 2.0}, "n_cpus"),
+    "differences shrink as text": ("diff", {"shrink": "yes"}, "shrink"),
     "grouped figsize of one number": ("grouped", {"figsize": (8,)}, "figsize"),
     "grouped figsize as text": ("grouped", {"figsize": "8x6"}, "figsize"),
     "grouped cluster_rows as text": ("grouped", {"cluster_rows": "false"}, "cluster_rows"),
@@ -340,7 +344,7 @@ FIXED = {
     "source": "RNA", "clusters": None, "genes": None, "obs_keys": None, "groupby": None,
     "rows": "genes", "cols": "genes", "filter": None, "gene_symbols": None, "title": None,
     "reference": None, "sample_key": None, "markers_kws": None, "value_name": "value",
-    "significance": None,
+    "significance": None, "layer": None, "design_covariates": None,
 }  # fmt: skip
 PALETTES = {  # (valid, invalid)
     "palette": ([None, {"ctrl": "red", "stim_IFN": "blue", "stim_LPS": "#00ff00"}],
@@ -445,6 +449,10 @@ LIMITED = {  # keep each example fast: few genes, few cells drawn
     "diff": {"n_genes": 3},
 }
 VALUE_OPTIONS = ("vmin", "vmax", "vcenter")  # refused together (vmin < vcenter < vmax)
+# the differences heatmap's pseudobulk-only options: with a cell-level method the tool
+# refuses any but their defaults (by name); drawn examples keep the defaults. With
+# method="pseudobulk" the example (no sample key, logged values) is refused by name.
+PSEUDOBULK_ONLY = {"min_cells": 10, "min_counts": 1000, "shrink": False, "n_cpus": 1}
 
 
 def _check_one(kind, adata, broken, options) -> str:
@@ -486,6 +494,8 @@ def test_random_options_are_drawn_or_refused_by_name(small, kind):
             value = options.get(name)
             if name != broken and isinstance(value, int) and value > limit:
                 options[name] = limit
+        if kind == "diff" and options.get("method") != "pseudobulk":
+            options.update({k: v for k, v in PSEUDOBULK_ONLY.items() if k != broken})
         outcomes.append(_check_one(kind, small, broken, options))
 
     check()

@@ -229,7 +229,7 @@ def test_skipped_comparison_listed_in_attrs(counts_adata):
     assert list(table["cluster"].unique()) == ["c0"]
     (skip,) = table.attrs["skipped"]
     assert skip["cluster"] == "c1" and skip["dataset"] == "stim"
-    assert skip["reason"] == "1 samples in the dataset (at least 2 are needed)"
+    assert skip["reason"] == "1 sample in the dataset (at least 2 are needed)"
 
 
 def test_min_cells_and_min_counts_drop_samples_and_list_them(counts_adata):

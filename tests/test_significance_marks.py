@@ -448,3 +448,72 @@ def test_app_marks_use_pseudobulk_where_the_file_holds_counts(synthetic):
 
 def _dense(x):
     return x.toarray() if hasattr(x, "toarray") else x
+
+
+# ---- the pseudobulk test computed by the heatmap itself (an AnnData, not a table) -------
+
+KANG_PSEUDOBULK = {
+    "dataset_key": "group_id",
+    "cluster_key": "cluster_id",
+    "reference": "ctrl",
+    "method": "pseudobulk",
+    "sample_key": "sample_id",
+    "design_covariates": ["donor"],
+    "min_counts": 500,
+}
+KANG_GENES = ["ISG15", "IFI6", "IFIT3", "MX1", "CD74", "LYZ", "FTL", "TMSB4X", "NKG7", "MS4A1"]
+
+
+@pytest.fixture(scope="module")
+def kang_few_genes(kang_raw):
+    """Kang's counts on ten genes and its 14 most counted ones (DESeq2 fits per gene)."""
+    total = np.asarray(kang_raw.X.sum(axis=0)).ravel()
+    top = list(kang_raw.var_names[np.argsort(-total)[:14]])
+    adata = kang_raw[:, list(dict.fromkeys(KANG_GENES + top))].copy()
+    adata.obs["donor"] = adata.obs["donor"].astype(str).astype("category")
+    return adata
+
+
+@pytest.mark.realdata
+def test_differences_heatmap_runs_the_pseudobulk_test_from_an_anndata(kang_few_genes):
+    """Counts in a layer of a logged copy: the drawn values are DESeq2's log2 fold changes
+    of the table computed directly on the counts in X, and the dots sit where its
+    pval_adj < alpha; the legend names the test, the threshold and the reference."""
+    import scanpy as sc
+
+    logged = kang_few_genes.copy()
+    logged.layers["counts"] = logged.X.copy()
+    sc.pp.normalize_total(logged, target_sum=1e4)
+    sc.pp.log1p(logged)
+    before = fingerprint(logged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pydeseq2: few residual df
+        table = sch.tl.dataset_differences(kang_few_genes, **KANG_PSEUDOBULK)
+        plot = sch.pl.dataset_differences_heatmap(
+            logged, layer="counts", genes=KANG_GENES, labels="all", alpha=0.01, **KANG_PSEUDOBULK
+        )
+    assert fingerprint(logged) == before
+    columns = [f"{c}{SEP}{d}" for c, d in zip(table["cluster"], table["dataset"], strict=True)]
+    want = (
+        table.assign(column=columns)
+        .pivot(index="gene", columns="column", values="logfc")
+        .loc[KANG_GENES, plot.data.columns]
+    )
+    np.testing.assert_allclose(plot.data.to_numpy(), want.to_numpy(), rtol=1e-9, equal_nan=True)
+    assert len(plot.data.columns) == 5
+    marked = expected_cells(table, 0.01, KANG_GENES, sep_order=("cluster", "dataset"))
+    assert {("ISG15", c) for c in plot.data.columns} <= marked  # interferon: every cell type
+    assert drawn_marks(plot) == marked
+    text = legend_text(plot)
+    assert "pseudobulk DESeq2 (pydeseq2)" in text and "padj < 0.01, vs ctrl" in text
+
+
+@pytest.mark.realdata
+def test_differences_heatmap_refuses_pseudobulk_on_logged_values(kang_few_genes):
+    logged = kang_few_genes.copy()
+    import scanpy as sc
+
+    sc.pp.normalize_total(logged, target_sum=1e4)
+    sc.pp.log1p(logged)
+    with pytest.raises(ValueError, match=r"layer='counts'"):
+        sch.pl.dataset_differences_heatmap(logged, genes=KANG_GENES, **KANG_PSEUDOBULK)

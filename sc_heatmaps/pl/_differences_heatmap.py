@@ -38,10 +38,17 @@ class DifferencesHeatmapOptions(Options):
     dataset_key: str | None = None
     cluster_key: str | None = None
     reference: str | None = None
-    method: Literal["t-test", "t-test_overestim_var", "wilcoxon"] = "t-test"
+    method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "pseudobulk"] = "t-test"
     sample_key: str | None = None
     source: str = "RNA"
+    layer: str | None = None
+    use_raw: bool | None = None
     clusters: str | Sequence[str] | None = None
+    design_covariates: str | Sequence[str] | None = None
+    min_cells: int = field(default=10, metadata={"ge": 1})
+    min_counts: int = field(default=1000, metadata={"ge": 0})
+    shrink: bool = False
+    n_cpus: int = field(default=1, metadata={"ge": 1})
     genes: str | Sequence[str] | None = None
     n_genes: int = field(default=5, metadata={"ge": 1})
     rank_by: Literal["logfc", "score"] = "score"
@@ -71,14 +78,22 @@ def dataset_differences_heatmap(data, *, opts: DifferencesHeatmapOptions) -> Hea
     data
         An AnnData (never modified; the table is computed with
         :func:`sc_heatmaps.tl.dataset_differences` from ``dataset_key``,
-        ``cluster_key``, ``reference``, ``method``, ``sample_key``, ``source`` and
-        ``clusters``) or a table that function returned.
+        ``cluster_key`` and the options passed to it, listed below) or a table that
+        function returned.
     dataset_key, cluster_key
         The obs keys of the datasets and clusters (required with an AnnData; with a
         table they only name the bars, ``"dataset"`` and ``"cluster"`` by default).
-    reference, method, sample_key, source, clusters
+    reference, method, sample_key, source, layer, use_raw, clusters
         Passed to :func:`sc_heatmaps.tl.dataset_differences` (AnnData only;
-        ``clusters`` also selects the clusters of a table).
+        ``clusters`` also selects the clusters of a table). ``method="pseudobulk"``
+        (with ``sample_key``, raw counts in ``X``, ``layer`` or ``raw``; needs pydeseq2)
+        draws DESeq2's log2 fold changes, and the marks and their legend entry name
+        "pseudobulk DESeq2 (pydeseq2)", the ``alpha`` threshold on padj and the
+        reference.
+    design_covariates, min_cells, min_counts, shrink, n_cpus
+        The pseudobulk test's options, passed to
+        :func:`sc_heatmaps.tl.dataset_differences` (AnnData only; refused with another
+        ``method`` unless left at their defaults).
     genes
         The genes to draw (a list or ``"ISG15,MX1"``), in this order. By default, per
         cluster (in column order), the ``n_genes`` genes with the largest absolute
@@ -164,7 +179,14 @@ def _table_and_colors(data, opts) -> tuple[pd.DataFrame, dict, tuple[str, str]]:
         method=opts.method,
         sample_key=opts.sample_key,
         source=opts.source,
+        layer=opts.layer,
+        use_raw=opts.use_raw,
         clusters=opts.clusters,
+        design_covariates=opts.design_covariates,
+        min_cells=opts.min_cells,
+        min_counts=opts.min_counts,
+        shrink=opts.shrink,
+        n_cpus=opts.n_cpus,
     )
     palettes = {
         "cluster": category_colors(data, opts.cluster_key),
