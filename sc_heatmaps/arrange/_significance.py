@@ -153,8 +153,9 @@ def cell_marks(
     )
     found = keyed.reindex(cells)
     shape = (len(genes), len(pairs))
-    logfc = found["logfc"].to_numpy().reshape(shape)
-    padj = found["pval_adj"].to_numpy().reshape(shape)
+    # copies: pandas 3 (copy-on-write) hands out read-only views
+    logfc = found["logfc"].to_numpy(dtype=np.float64, copy=True).reshape(shape)
+    padj = found["pval_adj"].to_numpy(dtype=np.float64, copy=True).reshape(shape)
     is_ref = np.array([d in references for _, d in pairs], dtype=bool)
     logfc[:, is_ref], padj[:, is_ref] = np.nan, np.nan
     # a row present with a NaN pval_adj (e.g. DESeq2's independent filtering) was tested
