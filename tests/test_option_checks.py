@@ -443,7 +443,33 @@ def _options(draw, options_cls):
     broken = draw(st.one_of(st.none(), st.sampled_from(list(fields))))  # None: about half
     if broken is not None and fields[broken][1]:
         options[broken] = draw(st.sampled_from(fields[broken][1]))
+    if options_cls is FIGURES["dot"].options:
+        _dot_options_together(options, broken)
     return broken, options
+
+
+def _dot_options_together(options: dict, broken) -> None:
+    """Valid dot-plot options together (the fields not broken): dot_min < dot_max,
+    largest_dot > smallest_dot, color="logfc" with a reference and no scale, and no
+    layout="split" (the data has three datasets; split takes two)."""
+    fixes = {}
+    if _number_pair(options, "dot_min", "dot_max") and not options["dot_min"] < options["dot_max"]:
+        fixes.update(dot_min=0.0, dot_max=1.0)
+    if _number_pair(options, "smallest_dot", "largest_dot") and not (
+        options["smallest_dot"] < options["largest_dot"]
+    ):
+        fixes.update(largest_dot=None)
+    if options["color"] == "logfc":
+        fixes.update(reference="ctrl", scale=None)
+    if options["layout"] == "split":
+        fixes.update(layout="paired")
+    options.update({k: v for k, v in fixes.items() if k != broken})
+
+
+def _number_pair(options: dict, *names: str) -> bool:
+    return all(
+        isinstance(options[n], int | float) and not isinstance(options[n], bool) for n in names
+    )
 
 
 LIMITED = {  # keep each example fast: few genes, few cells drawn
