@@ -306,8 +306,9 @@ def test_app_dot_plot_marks_equal_the_public_call(synthetic, tmp_path):
     public = sch.pl.dotplot(adata, genes, ["dataset", "cluster"], **KEYS, significance=table)
     pd.testing.assert_frame_equal(plot.bundle.marks.significant, public.bundle.marks.significant)
     assert rings(plot) and plot.params["significance"]["unit"] == "samples"
-    code, _ = _figures.code_texts(state, call, "png", 300)
+    code, cli = _figures.code_texts(state, call, "png", 300)
     assert "sch.pl.dotplot(" in code and "significance=table" in code
+    assert "dotplot command draws no significance marks" in cli
     namespace: dict = {}
     cwd = os.getcwd()
     os.chdir(tmp_path)

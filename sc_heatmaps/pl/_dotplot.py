@@ -134,6 +134,17 @@ def dotplot(
     cluster_rows, cluster_cols, labels, vmin, vmax, vcenter, figsize, title, missing,
     markers_kws, filter, gene_symbols
         As in :func:`grouped_heatmap`.
+    significance, alpha
+        A table of :func:`sc_heatmaps.tl.dataset_differences` and the threshold on its
+        ``pval_adj``, as in :func:`grouped_heatmap`: each dot whose (gene, cluster,
+        dataset) has ``pval_adj < alpha`` gets an open black ring on the outline of the
+        largest dot a cell holds, so the dot's colour and size stay readable; the
+        legend names the test, the threshold and the reference ("cell-level test
+        (exploratory)" for a cell-level test). With ``layout="split"`` a cluster's dot
+        is ringed when its non-reference half differs from its reference half: the
+        test's reference must be one of the two datasets (else use ``"paired"``). The
+        TSV sidecar then has one row per dot: colour, fraction, ``logfc``,
+        ``pval_adj`` and ``significant``.
 
     Returns
     -------
