@@ -9,10 +9,11 @@ Bounds are declared in each field's metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ._heatmap_options import Labels
+from ._option_checks import option_error
 from ._options import Options
 
 LAYOUTS = ("columns", "paired", "split")
@@ -53,19 +54,21 @@ class DotPlotOptions(Options):
     markers_kws: dict | None = None
     filter: str | None = None
     gene_symbols: str | None = None
+    # a table of sch.tl.dataset_differences (the CLI cannot set it), as the grouped
+    # heatmap's: the sidecar records its test (the bundle's provenance) in its place
+    significance: object = None
+    alpha: float = field(default=0.05, metadata={"gt": 0, "lt": 1})
 
     def check(self) -> None:
-        """Bounds from the fields' metadata, and the combinations the field types
-        cannot say (ValueError naming them)."""
-        _check_bounds(self)
+        """The combinations the field types cannot say (ValueError naming them); each
+        field's type and bounds are checked when the object is built."""
         if self.dot_min >= self.dot_max:
-            raise ValueError(
-                f"dot_min={self.dot_min!r} must be smaller than dot_max={self.dot_max!r}."
-            )
+            raise option_error("dot_min", self.dot_min, f"smaller than dot_max = {self.dot_max!r}")
         if self.largest_dot is not None and self.largest_dot <= self.smallest_dot:
-            raise ValueError(
-                f"largest_dot={self.largest_dot!r} must be larger than "
-                f"smallest_dot={self.smallest_dot!r} (areas in points²)."
+            raise option_error(
+                "largest_dot",
+                self.largest_dot,
+                f"larger than smallest_dot = {self.smallest_dot!r} (areas in points²)",
             )
         if self.color == "logfc":
             if self.reference is None or self.dataset_key is None:
@@ -95,27 +98,3 @@ class DotPlotOptions(Options):
                 "column order within a cluster to cluster; pass cluster_cols=False or "
                 "layout='paired'."
             )
-
-
-_BOUNDS = {
-    "ge": (lambda v, b: v >= b, ">="),
-    "gt": (lambda v, b: v > b, ">"),
-    "le": (lambda v, b: v <= b, "<="),
-    "lt": (lambda v, b: v < b, "<"),
-}
-
-
-def _check_bounds(opts: Options) -> None:
-    """Each number within the bounds its field declares (until the options machinery
-    checks them for every figure, this figure checks its own)."""
-    import math
-
-    for f in fields(opts):
-        value = getattr(opts, f.name)
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        if not math.isfinite(value):
-            raise ValueError(f"{f.name}={value!r} must be a finite number.")
-        for key, (ok, sign) in _BOUNDS.items():
-            if key in f.metadata and not ok(value, f.metadata[key]):
-                raise ValueError(f"{f.name}={value!r} must be {sign} {f.metadata[key]}.")

@@ -54,6 +54,7 @@ FIGURES = {
     "corr": sch.pl.correlation_heatmap,
     "dual": sch.pl.dual_expression,
     "diff": sch.pl.dataset_differences_heatmap,
+    "dot": sch.pl.dotplot,
 }
 
 # ---- the cases found by hand: each refused by name, not deep in another library ---------
@@ -88,6 +89,10 @@ REFUSED = {
     "correlation vmin above vmax": ("corr", {"vmin": 0.5, "vmax": -0.5}, "vmin"),
     "correlation min_nonzero negative": ("corr", {"min_nonzero": -1}, "min_nonzero"),
     "matrix cmap unknown": ("matrix", {"cmap": "nope"}, "cmap"),
+    "dot n_genes negative": ("dot", {"n_genes": -5}, "n_genes"),
+    "dot dot_max above 1": ("dot", {"dot_max": 1.5}, "dot_max"),
+    "dot smallest_dot negative": ("dot", {"smallest_dot": -1.0}, "smallest_dot"),
+    "dot alpha zero": ("dot", {"alpha": 0.0}, "alpha"),
 }
 
 
@@ -100,6 +105,7 @@ def _call(kind: str, adata, **options):
         "corr": ((), {"genes": ["ISG15", "IFI6"]}),
         "matrix": ((), {}),
         "diff": ((), {"dataset_key": "dataset", "cluster_key": "cluster"}),
+        "dot": ((["ISG15", "CD3E"],), {"dataset_key": "dataset", "cluster_key": "cluster"}),
     }[kind]
     data = adata.to_df().iloc[:4, :3] if kind == "matrix" else adata
     return FIGURES[kind](data, *leading, **{**base, **options})
@@ -415,7 +421,8 @@ def _field_values(options_cls) -> dict:
             out[f.name] = (st.sampled_from(valid), invalid)
         elif f.name == "ax":
             out[f.name] = (st.none(), ["left", 3])
-        elif f.name in FIXED:
+        elif f.name in FIXED and typing.get_origin(hints[f.name]) is not typing.Literal:
+            # (a name shared with a choice of another figure, e.g. the dot plot's color)
             out[f.name] = (st.just(FIXED[f.name]), [3])
         else:
             out[f.name] = (_valid(hints[f.name], f.metadata), _invalid(hints[f.name], f.metadata))
@@ -440,13 +447,40 @@ def _options(draw, options_cls):
     broken = draw(st.one_of(st.none(), st.sampled_from(list(fields))))  # None: about half
     if broken is not None and fields[broken][1]:
         options[broken] = draw(st.sampled_from(fields[broken][1]))
+    if options_cls is FIGURES["dot"].options:
+        _dot_options_together(options, broken)
     return broken, options
+
+
+def _dot_options_together(options: dict, broken) -> None:
+    """Valid dot-plot options together (the fields not broken): dot_min < dot_max,
+    largest_dot > smallest_dot, color="logfc" with a reference and no scale, and no
+    layout="split" (the data has three datasets; split takes two)."""
+    fixes = {}
+    if _number_pair(options, "dot_min", "dot_max") and not options["dot_min"] < options["dot_max"]:
+        fixes.update(dot_min=0.0, dot_max=1.0)
+    if _number_pair(options, "smallest_dot", "largest_dot") and not (
+        options["smallest_dot"] < options["largest_dot"]
+    ):
+        fixes.update(largest_dot=None)
+    if options["color"] == "logfc":
+        fixes.update(reference="ctrl", scale=None)
+    if options["layout"] == "split":
+        fixes.update(layout="paired")
+    options.update({k: v for k, v in fixes.items() if k != broken})
+
+
+def _number_pair(options: dict, *names: str) -> bool:
+    return all(
+        isinstance(options[n], int | float) and not isinstance(options[n], bool) for n in names
+    )
 
 
 LIMITED = {  # keep each example fast: few genes, few cells drawn
     "grouped": {"n_genes": 3},
     "cell": {"n_genes": 3, "max_cells_per_group": 20},
     "diff": {"n_genes": 3},
+    "dot": {"n_genes": 3},
 }
 VALUE_OPTIONS = ("vmin", "vmax", "vcenter")  # refused together (vmin < vcenter < vmax)
 # the differences heatmap's pseudobulk-only options: with a cell-level method the tool

@@ -299,8 +299,9 @@ def _cli_notes(call: FigureCall, inputs) -> list[str]:
     if len(inputs) > 1:
         notes.append("# the command line reads one file: concatenate the inputs first")
     if call.marks:
+        command = "dotplot" if call.kind == "dot" else "heatmap"
         notes.append(
-            "# the heatmap command draws no significance marks: the Python code does "
+            f"# the {command} command draws no significance marks: the Python code does "
             "(sch.tl.dataset_differences, then significance=table)"
         )
     return notes

@@ -213,3 +213,23 @@ def marks_table(data: pd.DataFrame, marks: CellMarks, value_name: str = "value")
     for name in ("logfc", "pval_adj", "significant"):
         long[name] = getattr(marks, name).stack(future_stack=True).to_numpy()
     return long
+
+
+def marks_columns(marks: CellMarks, columns: Sequence, names: Sequence | None = None) -> CellMarks:
+    """The marks of ``columns`` of the marked matrix, in that order (a column the marks
+    lack, e.g. a group without cells: untested, unmarked), renamed to ``names``."""
+
+    def pick(frame: pd.DataFrame, fill) -> pd.DataFrame:
+        out = frame.reindex(columns=pd.Index(columns), fill_value=fill)
+        if names is not None:
+            out.columns = pd.Index(list(names), name=frame.columns.name)
+        return out
+
+    significant = pick(marks.significant, False).astype(bool)
+    return CellMarks(
+        significant=significant,
+        logfc=pick(marks.logfc, np.nan),
+        pval_adj=pick(marks.pval_adj, np.nan),
+        label=marks.label,
+        record={**marks.record, "n_marked": int(significant.to_numpy().sum())},
+    )

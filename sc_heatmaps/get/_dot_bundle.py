@@ -20,6 +20,7 @@ import pandas as pd
 from .._heatmap_options import GroupedHeatmapOptions
 from .._labels import joined
 from ..arrange._limits import color_limits
+from ..arrange._significance import marks_columns
 from ._bundle import HeatmapBundle, grouped_bundle
 from ._grouped import grouped_expression
 
@@ -75,7 +76,10 @@ def dot_bundle(adata, var_names, groupby, opts, *, expression=None, find_markers
     out = DotBundle(**fields, layout=opts.layout, small_groups=small)
     if len(out.col_meta.columns) == 2 and out.col_linkage is None:
         out = _with_empty_groups(out)
-    return _split(out, opts) if opts.layout == "split" else out
+    out = _split(out, opts) if opts.layout == "split" else out
+    if out.marks is None:
+        return out
+    return dataclasses.replace(out, provenance={**out.provenance, "significance": out.marks.record})
 
 
 def _keys(groupby, opts) -> list[str] | None:
@@ -182,6 +186,7 @@ def _split(bundle: DotBundle, opts) -> DotBundle:
         notes.append(f"No cells (no half dot): {', '.join(missing)}.")
     return dataclasses.replace(
         bundle,
+        marks=_split_marks(bundle, opts, datasets, clusters),
         data=layers[0][1],
         unscaled=_half(bundle.unscaled, meta, opts, datasets[0], clusters),
         fraction=layers[0][2],
@@ -195,6 +200,29 @@ def _split(bundle: DotBundle, opts) -> DotBundle:
         layers=tuple(layers),
         notes=notes,
     )
+
+
+def _split_marks(bundle: DotBundle, opts, datasets: list, clusters: list):
+    """The marks of a split dot plot: a cluster's dot is marked when its non-reference
+    half differs significantly from its reference half (so the test's reference must
+    be one of the two datasets)."""
+    marks = bundle.marks
+    if marks is None:
+        return None
+    reference = marks.record["reference"]
+    if reference not in datasets:
+        raise ValueError(
+            f"significance= on layout='split' marks a cluster's dot when one half differs "
+            f"from the other, so the test's reference ({reference!r}) must be one of the "
+            f"two datasets shown ({datasets!r}); use layout='paired' to mark each "
+            "dataset's dot against the reference."
+        )
+    other = next(d for d in datasets if d != reference)
+    meta = bundle.col_meta
+    cols = meta.index[meta[opts.dataset_key].astype(str) == other]
+    named = marks_columns(marks, cols, meta.loc[cols, opts.cluster_key].astype(str))
+    out = marks_columns(named, clusters)
+    return dataclasses.replace(out, record={**out.record, "marked_half": other})
 
 
 def _half(frame: pd.DataFrame, meta: pd.DataFrame, opts, dataset: str, clusters: list):
@@ -236,4 +264,5 @@ def _with_empty_groups(bundle: DotBundle) -> DotBundle:
         col_meta=new_meta,
         n_cells=bundle.n_cells.reindex(columns, fill_value=0),
         empty_columns=[*bundle.empty_columns, *empty],
+        marks=None if bundle.marks is None else marks_columns(bundle.marks, columns),
     )

@@ -16,8 +16,9 @@ The board calls :meth:`DotBody.plan` with the cell size once the body is laid ou
 :meth:`DotBody.legends` for the size legend (and, when split, the halves). Dots are one
 ``PathCollection`` per layer and block of the board, placed like the heatmap's cells:
 column ``j`` and row ``i`` of a block at ``(j + 0.5, i + 0.5)`` in its Axes' data
-coordinates (y downwards), so an overlay per (row, column) cell (e.g. significance
-marks) can be added to a dot plot as to a heatmap, from ``plot.axes["heatmap"]``.
+coordinates (y downwards), so an overlay per (row, column) cell is placed on a dot plot
+as on a heatmap: the board draws significance marks there, in the glyph of
+:meth:`DotBody.mark_glyph` (a ring around the largest dot, :mod:`sc_heatmaps.pl._cell_marks`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from matplotlib.patches import Circle, Wedge
 
 from .._text import clean_label
 from . import _board_legends as lg
+from ._cell_marks import MarkGlyph, ring_glyph
 
 REFERENCE_FRACTIONS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
 FIT = 0.92  # the largest dot's diameter, as a share of the cell's smaller side
@@ -108,6 +110,12 @@ class DotBody:
         if self.notes:
             boxes.append(notes_box(self.notes))
         return boxes
+
+    def mark_glyph(self) -> MarkGlyph:
+        """The glyph of a marked dot (e.g. significant): a ring on the outline of the
+        largest dot, so that the dot's colour and size stay readable."""
+        size = self.size if self.size.largest_dot is not None else self.resolved(ESTIMATE)
+        return ring_glyph(float(np.sqrt(size.largest_dot)))
 
     def draw(self, ax, arrays: tuple) -> None:
         """One scatter per layer on ``ax`` (one block of the board)."""

@@ -34,13 +34,17 @@ class DotPlot(HeatmapPlot):
         return self.spec.body.size
 
     def sidecar_table(self) -> pd.DataFrame:
-        """Both matrices drawn, stacked: the colour values and the fractions.
+        """Both matrices drawn: the colour values and the fractions; with significance
+        marks, the test's values beside them.
 
         Returns
         -------
         pandas.DataFrame
             Indexed by ``value`` (``"color"``, ``"fraction"``; with the dataset in
             brackets when split, one pair per half) and the rows of :attr:`data`.
+            With marks: one row per dot (the rows' levels and ``column``), with the
+            columns ``color``, ``fraction`` (a pair per half when split), ``logfc``,
+            ``pval_adj`` and ``significant``.
 
         Examples
         --------
@@ -56,7 +60,15 @@ class DotPlot(HeatmapPlot):
             tag = f" ({name})" if name else ""
             parts[f"color{tag}"] = colours
             parts[f"fraction{tag}"] = fractions
-        return pd.concat(parts, names=["value"])
+        if getattr(b, "marks", None) is None:
+            return pd.concat(parts, names=["value"])
+        from ..arrange._significance import marks_table
+
+        first, *rest = parts
+        long = marks_table(parts[first], b.marks, value_name=first)
+        for name in rest:
+            long[name] = parts[name].stack(future_stack=True).to_numpy()
+        return long[[*parts, "logfc", "pval_adj", "significant"]]
 
 
 @takes_options(DotPlotOptions, ("adata", "var_names", "groupby"))
@@ -122,6 +134,17 @@ def dotplot(
     cluster_rows, cluster_cols, labels, vmin, vmax, vcenter, figsize, title, missing,
     markers_kws, filter, gene_symbols
         As in :func:`grouped_heatmap`.
+    significance, alpha
+        A table of :func:`sc_heatmaps.tl.dataset_differences` and the threshold on its
+        ``pval_adj``, as in :func:`grouped_heatmap`: each dot whose (gene, cluster,
+        dataset) has ``pval_adj < alpha`` gets an open black ring on the outline of the
+        largest dot a cell holds, so the dot's colour and size stay readable; the
+        legend names the test, the threshold and the reference ("cell-level test
+        (exploratory)" for a cell-level test). With ``layout="split"`` a cluster's dot
+        is ringed when its non-reference half differs from its reference half: the
+        test's reference must be one of the two datasets (else use ``"paired"``). The
+        TSV sidecar then has one row per dot: colour, fraction, ``logfc``,
+        ``pval_adj`` and ``significant``.
 
     Returns
     -------

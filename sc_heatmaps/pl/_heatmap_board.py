@@ -19,7 +19,7 @@ from .._option_checks import option_error
 from .._text import clean_label, literal_rc, literal_text
 from .._validate import check_choice, check_number
 from . import _board_legends as lg
-from ._cell_marks import draw_cell_marks, mark_diameter, marks_legend
+from ._cell_marks import dot_glyph, draw_cell_marks, marks_legend
 from ._cmaps import resolve_cmap
 from ._figure_speed import BoardFigure, gc_paused
 
@@ -527,7 +527,7 @@ class HeatmapBoard:
             entry = (lg.NO_CELLS, lg.NO_CELLS_FACE, lg.NO_CELLS_HATCH)
             boxes.append(lg.category_legend(None, [entry]))
         if s.marks is not None:
-            boxes.append(marks_legend(s.marks.label, self._mark_diameter()))
+            boxes.append(marks_legend(s.marks.label, self._mark_glyph()))
         return boxes
 
     def _stacked_legends(self, fig, cmap, norm, room: float):
@@ -652,23 +652,27 @@ class HeatmapBoard:
             out.append((ax, rows, cols))
         return out
 
-    def _mark_diameter(self) -> float:
-        """The marks' diameter (points) for the cells of the current layout."""
+    def _mark_glyph(self):
+        """The marks' glyph: the body's (a dot plot's ring), else a dot sized for the
+        cells of the current layout (see pl/_cell_marks.py)."""
+        body = self.spec.body
+        if body is not None and hasattr(body, "mark_glyph"):
+            return body.mark_glyph()
         n_rows, n_cols = self.spec.data.shape
         row_gaps, col_gaps = self._gap_totals()
         cell_h = (self._size[1] - row_gaps) / max(n_rows, 1)
         cell_w = (self._size[0] - col_gaps) / max(n_cols, 1)
-        return mark_diameter(min(cell_h, cell_w))
+        return dot_glyph(min(cell_h, cell_w))
 
     def _draw_marks(self, board: ma.Heatmap) -> None:
         """The spec's marks: one collection per body Axes (see pl/_cell_marks.py)."""
         if self.spec.marks is None:
             return
         marked = np.asarray(self.spec.marks.significant.to_numpy(), dtype=bool)
-        diameter = self._mark_diameter()
+        glyph = self._mark_glyph()
         for ax, rows, cols in self.body_chunks(board):
             i, j = np.nonzero(marked[np.ix_(rows, cols)])
-            draw_cell_marks(ax, i, j, diameter)
+            draw_cell_marks(ax, i, j, glyph)
 
     def _fit_page(self, fig, width: float, height: float) -> tuple[float, float] | None:
         """A smaller body when the figure overshoots the page and its cells can shrink."""

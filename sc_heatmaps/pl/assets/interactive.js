@@ -86,14 +86,18 @@
     return out.concat(markTrace(R, C, T), barTraces(R, C));
   }
 
-  // a dot on each significant cell, as in the static figure
+  // a mark on each significant cell, as in the static figure: a dot on a heatmap's
+  // cell, a ring around the largest dot on a dot plot's (the dot stays in view)
   function markTrace(R, C, T) {
     if (!T) return [];
     const at = [];
     R.forEach((i, y) => C.forEach((j, x) => { if (T.significant[i][j]) at.push([x, y]); }));
+    const marker = D.dots ?
+      { symbol: "circle-open", color: "#000", size: D.dots.max_px + 2, line: { width: 1.5 } } :
+      { color: "#000", size: 6, line: { color: "#fff", width: 1 } };
     return [{ type: "scatter", mode: "markers", x: at.map((p) => p[0]),
       y: at.map((p) => p[1]), hoverinfo: "skip", name: esc(T.label), showlegend: false,
-      marker: { color: "#000", size: 6, line: { color: "#fff", width: 1 } } }];
+      marker: marker }];
   }
 
   // a dot plot: one marker per cell, its area proportional to the fraction expressing
