@@ -70,11 +70,40 @@ def _adjust(pvals: np.ndarray, corr_method: str) -> np.ndarray:
     return adjusted
 
 
-def _top_order(scores: np.ndarray) -> np.ndarray:
-    """scanpy's ``_select_top_n`` over all genes (same numpy calls, same tie order)."""
-    n = len(scores)
+def _top_order(scores: np.ndarray, n: int | None = None) -> np.ndarray:
+    """scanpy's ``_select_top_n``: the ``n`` highest scores (all genes when ``None``),
+    highest first (same numpy calls, same tie order). Only the top ``n`` are sorted."""
+    n = len(scores) if n is None else min(n, len(scores))
     partition = np.argpartition(scores, -n)[-n:]
     return partition[np.argsort(scores[partition])[::-1]]
+
+
+def adjust_rows(pvals: np.ndarray, corr_method: str) -> np.ndarray:
+    """:func:`_adjust` of each row of a (groups, genes) matrix, in one numpy call per
+    step (the same operations, element for element)."""
+    if corr_method == "bonferroni":
+        return np.minimum(pvals * pvals.shape[1], 1.0)
+    n = pvals.shape[1]
+    order = np.argsort(pvals, axis=1)
+    ranked = np.take_along_axis(pvals, order, axis=1) / (np.arange(1, n + 1) / float(n))
+    cummin = np.minimum(np.minimum.accumulate(ranked[:, ::-1], axis=1)[:, ::-1], 1.0)
+    adjusted = np.empty_like(ranked)
+    np.put_along_axis(adjusted, order, cummin, axis=1)
+    return adjusted
+
+
+def ordered_fields(matrices: Mapping[str, np.ndarray], var_names, group_names, depth=None):
+    """The fields of a ranking from (groups, genes) matrices of ``scores``, ``pvals``,
+    ``pvals_adj`` and ``logfoldchanges``: each group's top ``depth`` genes (all when
+    ``None``) in scanpy's order. Only those are sorted (argpartition, then a sort)."""
+    names = np.asarray(var_names)
+    fields = {k: {} for k in _DTYPES}
+    for i, group in enumerate(group_names):
+        order = _top_order(matrices["scores"][i], depth)
+        fields["names"][group] = names[order]
+        for key, m in matrices.items():
+            fields[key][group] = m[i, order]
+    return fields
 
 
 def _expm1(log1p: Mapping | None):
@@ -91,8 +120,10 @@ def ttest_ranking(
     request: Mapping,
     log1p,
     one_pass: dict | None = None,
+    depth: int | None = None,
 ) -> dict:
-    """A full ``rank_genes_groups``-style result for every group in ``group_names``.
+    """A ``rank_genes_groups``-style result for every group in ``group_names``: each
+    group's top ``depth`` genes (all genes when ``None``).
 
     ``codes`` gives each cell's group position, ``len(group_names)`` for the
     other cells (they count in every group's rest). The statistics of the one pass
@@ -105,20 +136,19 @@ def ttest_ranking(
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     total_s, total_q, total_n = st.sums.sum(0), st.sum_sq.sum(0), st.n.sum()
+    n_g = st.n[:n_groups, None].astype(np.float64)
+    n_r = total_n - n_g
+    mean_g, var_g = _mean_var(st.sums[:n_groups], st.sum_sq[:n_groups], n_g)
+    mean_r, var_r = _mean_var(total_s - st.sums[:n_groups], total_q - st.sum_sq[:n_groups], n_r)
+    scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
     expm1 = _expm1(log1p)
-    fields = {k: {} for k in _DTYPES}
-    for i, group in enumerate(group_names):
-        n_g, n_r = st.n[i], total_n - st.n[i]
-        mean_g, var_g = _mean_var(st.sums[i], st.sum_sq[i], n_g)
-        mean_r, var_r = _mean_var(total_s - st.sums[i], total_q - st.sum_sq[i], n_r)
-        scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
-        order = _top_order(scores)
-        logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
-        fields["names"][group] = np.asarray(expr.var_names)[order]
-        fields["scores"][group] = scores[order]
-        fields["pvals"][group] = pvals[order]
-        fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
-        fields["logfoldchanges"][group] = logfc[order]
+    matrices = {
+        "scores": scores,
+        "pvals": pvals,
+        "pvals_adj": adjust_rows(pvals, request["corr_method"]),
+        "logfoldchanges": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
+    }
+    fields = ordered_fields(matrices, expr.var_names, group_names, depth)
     return ranking_result(fields, expr, request, group_names, "sc_heatmaps one-pass t-test")
 
 

@@ -23,14 +23,14 @@ from collections.abc import Iterator, Mapping
 
 import numba
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 
 from .._aggregate import group_stats_all
 from .._intake import intake_block, is_dask
 from .._numba_kernels import _njit
 from .._sources import Expression
 from ._checks import refuse_nonfinite
-from ._ttest import _DTYPES, _adjust, _expm1, _top_order, ranking_result
+from ._ttest import _expm1, adjust_rows, ordered_fields, ranking_result
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
 BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
@@ -388,12 +388,12 @@ def wilcoxon_ranking(
     request: Mapping,
     log1p,
     one_pass: dict | None = None,
+    depth: int | None = None,
 ) -> dict:
-    """A full ``rank_genes_groups``-style Wilcoxon result for every group in
-    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`); the group statistics
-    go to ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
-    from scipy import stats
-
+    """A ``rank_genes_groups``-style Wilcoxon result for every group in
+    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`): each group's top
+    ``depth`` genes (all genes when ``None``); the group statistics go to
+    ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
     n_groups = len(group_names)
     st = group_stats_all(expr.X, codes, n_groups + 1)
     if one_pass is not None:
@@ -401,24 +401,23 @@ def wilcoxon_ranking(
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
     tie_correct = bool(request.get("tie_correct", False))
-    all_scores = wilcoxon_scores(expr.X, codes, n_groups, tie_correct)
+    scores = wilcoxon_scores(expr.X, codes, n_groups, tie_correct)
+    # scipy.stats.norm.sf(x) is special.ndtr(-x): the same p-values without
+    # importing scipy.stats
+    pvals = 2 * special.ndtr(-np.abs(scores))
     total_s, total_n = st.sums.sum(0), st.n.sum()
+    n_g = st.n[:n_groups, None].astype(np.float64)
+    mean_g = st.sums[:n_groups] / n_g
+    mean_r = (total_s - st.sums[:n_groups]) / (total_n - n_g)
     expm1 = _expm1(log1p)
-    fields = {k: {} for k in _DTYPES}
-    for i, group in enumerate(group_names):
-        scores = all_scores[i]
-        pvals = 2 * stats.distributions.norm.sf(np.abs(scores))
-        mean_g = st.sums[i] / np.float64(st.n[i])
-        mean_r = (total_s - st.sums[i]) / np.float64(total_n - st.n[i])
-        logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
-        order = _top_order(scores)
-        fields["names"][group] = np.asarray(expr.var_names)[order]
-        fields["scores"][group] = scores[order]
-        fields["pvals"][group] = pvals[order]
-        fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
-        fields["logfoldchanges"][group] = logfc[order]
+    matrices = {
+        "scores": scores,
+        "pvals": pvals,
+        "pvals_adj": adjust_rows(pvals, request["corr_method"]),
+        "logfoldchanges": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
+    }
     return ranking_result(
-        fields,
+        ordered_fields(matrices, expr.var_names, group_names, depth),
         expr,
         {**request, "method": "wilcoxon"},
         group_names,
