@@ -106,11 +106,14 @@ def _rank_sums(vals, rows, indptr, codes, sizes, n_cells):
 _ZERO = np.uint64(0x80000000)  # the order key of 0.0 (and of -0.0)
 _LOW = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+_BYTE = np.uint64(0xFF)
+SMALL_COLUMN = 64  # columns up to this many values are sorted by comparison
 
 
 @_njit(nogil=True)
-def _key(bits, row):
-    """float32 bits and cell number packed in a uint64 whose order is the value's."""
+def _key(bits, code):
+    """float32 bits and the cell's group packed in a uint64 whose high half orders as
+    the value; the low half is ``code + 1`` (0: the cell takes no part)."""
     b = np.uint64(bits)
     if b == _ZERO:  # -0.0 is 0.0
         hi = _ZERO
@@ -118,15 +121,53 @@ def _key(bits, row):
         hi = _LOW - b
     else:
         hi = b + _ZERO
-    return (hi << _SHIFT) | np.uint64(row)
+    return (hi << _SHIFT) | np.uint64(code + 1)
 
 
 @_njit(nogil=True)
-def _key_zero_block(keys, codes, n_cells):
+def _group(key):
+    """The group packed in a key (-1: the cell takes no part)."""
+    return np.int64(key & _LOW) - 1
+
+
+@_njit(nogil=True)
+def _radix_sort(keys, buf):
+    """``keys`` in the order of their high halves (a stable LSD radix sort, a byte a
+    pass; passes where every key has the same byte are skipped). The result is in
+    ``keys`` or in ``buf`` (same length), whichever is returned."""
+    n = len(keys)
+    if n <= SMALL_COLUMN:
+        keys.sort()  # ties of the high half may land in any order: ranks do not care
+        return keys
+    counts = np.zeros((4, 256), dtype=np.int64)
+    for k in range(n):
+        hi = keys[k] >> _SHIFT
+        for d in range(4):
+            counts[d, np.int64((hi >> np.uint64(8 * d)) & _BYTE)] += 1
+    src, dst = keys, buf
+    offsets = np.empty(256, dtype=np.int64)
+    for d in range(4):
+        shift = np.uint64(32 + 8 * d)
+        if counts[d, np.int64((src[0] >> shift) & _BYTE)] == n:
+            continue
+        total = 0
+        for byte in range(256):
+            offsets[byte] = total
+            total += counts[d, byte]
+        for k in range(n):
+            byte = np.int64((src[k] >> shift) & _BYTE)
+            dst[offsets[byte]] = src[k]
+            offsets[byte] += 1
+        src, dst = dst, src
+    return src
+
+
+@_njit(nogil=True)
+def _key_zero_block(keys, n_cells):
     n_neg = 0
     n_nonzero = 0
     for k in range(len(keys)):
-        if codes[np.int64(keys[k] & _LOW)] < 0:
+        if keys[k] & _LOW == 0:
             continue
         hi = keys[k] >> _SHIFT
         if hi < _ZERO:
@@ -137,36 +178,36 @@ def _key_zero_block(keys, codes, n_cells):
 
 
 @_njit(nogil=True)
-def _block_end(keys, k, codes):
+def _block_end(keys, k):
     """End of the tie block starting at ``k``, and the cells in it that take part."""
     hi = keys[k] >> _SHIFT
     end = k
     t = 0
     while end < len(keys) and keys[end] >> _SHIFT == hi:
-        t += 1 if codes[np.int64(keys[end] & _LOW)] >= 0 else 0
+        t += 1 if keys[end] & _LOW != 0 else 0
         end += 1
     return end, t
 
 
 @_njit(nogil=True)
-def _keys_rank_sums(keys, codes, sizes, n_cells, out):
-    """:func:`_column_rank_sums` for float32 values packed with their cells
-    (:func:`_key`): one direct sort, no indirection."""
-    keys.sort()
+def _keys_rank_sums(keys, buf, sizes, n_cells, out):
+    """:func:`_column_rank_sums` for float32 values packed with their groups
+    (:func:`_key`): one radix sort, no indirection (``buf`` is scratch)."""
+    keys = _radix_sort(keys, buf)
     stored = np.zeros(len(sizes), dtype=np.int64)
-    n_neg, n_zero = _key_zero_block(keys, codes, n_cells)
+    n_neg, n_zero = _key_zero_block(keys, n_cells)
     tie = float(n_zero) ** 3 - n_zero
     below = 0
     k = 0
     while k < len(keys):
         hi = keys[k] >> _SHIFT
-        end, t = _block_end(keys, k, codes)
+        end, t = _block_end(keys, k)
         if hi >= _ZERO and below == n_neg:  # the zero block sits here
             below += n_zero
         if hi != _ZERO and t > 0:
             rank = below + (t + 1) / 2.0
             for j in range(k, end):
-                g = codes[np.int64(keys[j] & _LOW)]
+                g = _group(keys[j])
                 if g >= 0:
                     out[g] += rank
                     stored[g] += 1
@@ -189,19 +230,22 @@ def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
         lo, hi = indptr[c], indptr[c + 1]
         keys = np.empty(hi - lo, dtype=np.uint64)
         for k in range(hi - lo):
-            keys[k] = _key(bits[lo + k], rows[lo + k])
-        ties[c] = _keys_rank_sums(keys, codes, sizes, n_cells, sums[c])
+            keys[k] = _key(bits[lo + k], codes[rows[lo + k]])
+        buf = np.empty_like(keys)
+        ties[c] = _keys_rank_sums(keys, buf, sizes, n_cells, sums[c])
     return sums, ties
 
 
 @_njit(nogil=True, parallel=True)
-def _rank_sums_keys(keys, indptr, codes, sizes, n_cells):
+def _rank_sums_keys(keys, indptr, sizes, n_cells):
     """:func:`_rank_sums` for columns already packed as keys (sorted here, in place)."""
     n_cols = len(indptr) - 1
     sums = np.zeros((n_cols, len(sizes)))
     ties = np.zeros(n_cols)
     for c in numba.prange(n_cols):
-        ties[c] = _keys_rank_sums(keys[indptr[c] : indptr[c + 1]], codes, sizes, n_cells, sums[c])
+        column = keys[indptr[c] : indptr[c + 1]]
+        buf = np.empty_like(column)
+        ties[c] = _keys_rank_sums(column, buf, sizes, n_cells, sums[c])
     return sums, ties
 
 
@@ -221,7 +265,7 @@ def _csr_chunk_counts(indices, indptr, cursor, hi, lo, n_parts):
 
 
 @_njit(nogil=True, parallel=True)
-def _csr_chunk_keys(bits, indices, indptr, cursor, hi, fill, n_keys):
+def _csr_chunk_keys(bits, indices, indptr, codes, cursor, hi, fill, n_keys):
     """Columns up to ``hi`` of a float32 CSR matrix (sorted indices) as packed keys,
     parts of the rows in parallel; ``fill[part, column]`` is where each part writes."""
     n_rows = len(indptr) - 1
@@ -234,19 +278,19 @@ def _csr_chunk_keys(bits, indices, indptr, cursor, hi, fill, n_keys):
             j = cursor[row]
             while j < indptr[row + 1] and indices[j] < hi:
                 c = indices[j] - lo
-                keys[fill[part, c]] = _key(bits[j], row)
+                keys[fill[part, c]] = _key(bits[j], codes[row])
                 fill[part, c] += 1
                 j += 1
             cursor[row] = j
     return keys
 
 
-def _csr_keys(X, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
+def _csr_keys(X, codes, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
     n_parts = max(1, numba.get_num_threads())
     counts = _csr_chunk_counts(X.indices, X.indptr, cursor, hi, lo, n_parts)
     fill = out_indptr[:-1][None, :] + np.cumsum(counts, axis=0) - counts
     bits = X.data.view(np.uint32)
-    return _csr_chunk_keys(bits, X.indices, X.indptr, cursor, hi, fill, out_indptr[-1])
+    return _csr_chunk_keys(bits, X.indices, X.indptr, codes, cursor, hi, fill, out_indptr[-1])
 
 
 @_njit(nogil=True)
@@ -285,16 +329,16 @@ def _chunk_bounds(per_column: np.ndarray, budget: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _csr_columns(X) -> Iterator[tuple[int, int, tuple]]:
+def _csr_columns(X, codes) -> Iterator[tuple[int, int, tuple]]:
     if not X.has_sorted_indices:
         X = X.sorted_indices()  # a copy; the caller's matrix keeps its order
     per_column = np.bincount(X.indices, minlength=X.shape[1])
     cursor = X.indptr[:-1].astype(np.int64)
-    packed = X.dtype == np.float32 and X.shape[0] < 2**32
+    packed = X.dtype == np.float32
     for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
         out_indptr = np.concatenate([[0], np.cumsum(per_column[lo:hi])]).astype(np.int64)
         if packed:
-            yield lo, hi, (_csr_keys(X, cursor, lo, hi, out_indptr), out_indptr)
+            yield lo, hi, (_csr_keys(X, codes, cursor, lo, hi, out_indptr), out_indptr)
             continue
         vals, rows = _csr_chunk_to_csc(X.data, X.indices, X.indptr, cursor, lo, hi, out_indptr)
         yield lo, hi, (vals, rows, out_indptr)
@@ -334,10 +378,11 @@ def _backed_sparse_columns(X) -> Iterator[tuple[int, int, tuple]]:
         yield lo, hi, _as_columns(sparse.vstack(parts, format="csr"))
 
 
-def _column_chunks(X) -> Iterator[tuple[int, int, tuple]]:
-    """``(lo, hi, (values, cells, indptr))`` for consecutive chunks of genes."""
+def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
+    """``(lo, hi, (values, cells, indptr))`` for consecutive chunks of genes, or
+    ``(lo, hi, (keys, indptr))`` for float32 CSR (values packed with their groups)."""
     if sparse.issparse(X):
-        return _csr_columns(X) if X.format == "csr" else _csc_columns(X)
+        return _csr_columns(X, codes) if X.format == "csr" else _csc_columns(X)
     if hasattr(X, "to_memory"):
         return _backed_sparse_columns(X)
     return _sliced_columns(X)
@@ -347,9 +392,9 @@ def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int):
     """Rank sums ``(genes, codes)`` and tie sums of one chunk, by the fastest kernel
     its layout allows: packed keys, float32 values, or any other values."""
     if len(columns) == 2:  # (keys, indptr)
-        return _rank_sums_keys(*columns, codes, sizes, n_cells)
+        return _rank_sums_keys(*columns, sizes, n_cells)
     vals, rows, indptr = columns
-    if vals.dtype == np.float32 and n_cells < 2**32:
+    if vals.dtype == np.float32:
         return _rank_sums_f32(vals.view(np.uint32), rows, indptr, codes, sizes, n_cells)
     return _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
 
@@ -367,7 +412,7 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
     n_cells = int(sizes.sum())
     sums = np.zeros((n_groups + 1, X.shape[1]))
     ties = np.zeros(X.shape[1])
-    for lo, hi, columns in _column_chunks(X):
+    for lo, hi, columns in _column_chunks(X, codes):
         chunk_sums, ties[lo:hi] = _chunk_rank_sums(columns, codes, sizes, n_cells)
         sums[:, lo:hi] = chunk_sums.T
     coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
