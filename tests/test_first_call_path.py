@@ -1,0 +1,97 @@
+"""Grouped statistics of a few genes take scipy's path while numba has not started in
+the process (its start costs more than such work), and both paths give the same
+numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import ROOT, make_synthetic
+from scipy import sparse
+
+import sc_heatmaps as sch
+from sc_heatmaps import _aggregate
+
+GENES = ["G00", "G05", "G10", "G17", "G29"]
+
+
+def _layout(adata, layout: str):
+    out = adata.copy()
+    X = np.asarray(out.X.toarray() if sparse.issparse(out.X) else out.X, dtype=np.float32)
+    X[X < 0.5] = 0
+    out.X = {"csr": sparse.csr_matrix, "csc": sparse.csc_matrix, "dense": np.asarray}[layout](X)
+    return out
+
+
+def _both_paths(adata, monkeypatch, **kws):
+    runs = {}
+    for name, limit in (("compiled", 0), ("scipy", 10**18)):
+        monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", limit)
+        monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+        runs[name] = sch.get.grouped_expression(adata, GENES, ["dataset", "cluster"], **kws)
+    return runs["compiled"], runs["scipy"]
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "dense"])
+@pytest.mark.parametrize("stat", ["mean", "fraction"])
+def test_scipy_and_compiled_paths_give_the_same_statistics(layout, stat, monkeypatch):
+    adata = _layout(make_synthetic(), layout)
+    compiled, scipy_path = _both_paths(adata, monkeypatch, stat=stat)
+    np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
+    # and both are numpy's group means / fractions
+    dense = np.asarray(adata.X.toarray() if sparse.issparse(adata.X) else adata.X)
+    cells = (adata.obs["dataset"] == "d1").to_numpy() & (adata.obs["cluster"] == "c0").to_numpy()
+    cols = adata.var_names.get_indexer(GENES)
+    rows = dense[cells][:, cols].astype(np.float64)
+    expected = rows.mean(axis=0) if stat == "mean" else (rows > 0).mean(axis=0)
+    column = next(c for c in scipy_path.matrix.columns if "d1" in str(c) and "c0" in str(c))
+    np.testing.assert_allclose(scipy_path.matrix[column].to_numpy(), expected, rtol=1e-12)
+
+
+def test_both_paths_find_the_same_nonfinite_genes(monkeypatch):
+    adata = _layout(make_synthetic(), "dense")
+    adata.X[3, adata.var_names.get_loc("G10")] = np.nan
+    adata.X = sparse.csr_matrix(adata.X)
+    compiled, scipy_path = _both_paths(adata, monkeypatch, missing="drop")
+    assert (
+        list(compiled.matrix.index) == list(scipy_path.matrix.index) == ["G00", "G05", "G17", "G29"]
+    )
+    np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
+
+
+def test_compiled_path_once_numba_has_started(monkeypatch):
+    adata = _layout(make_synthetic(), "csr")
+    monkeypatch.setattr(_aggregate, "numba_started", lambda: True)
+    assert _aggregate.compiled_pays(adata.X, np.arange(3))
+    monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+    assert not _aggregate.compiled_pays(adata.X, np.arange(3))
+    monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", adata.X.nnz)
+    assert _aggregate.compiled_pays(adata.X, np.arange(3))
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import sc_heatmaps as sch
+    from sc_heatmaps._aggregate import numba_started
+
+    adata = sch.datasets.example()
+    sch.get.grouped_expression(adata, list(adata.var_names[:20]), "cluster")
+    print(json.dumps({"started": numba_started(), "numba": "numba" in sys.modules}))
+    """
+)
+
+
+def test_a_first_small_call_does_not_start_numba():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"started": False, "numba": False}
