@@ -172,7 +172,9 @@ def top_markers(
         key_added,
         (min_logfc, max_pval_adj, min_in_group_fraction),
     )
-    cat = categorical_obs(adata.obs, groupby, "groupby")
+    # no cap on the groups (screens have thousands): a label per cell is refused below,
+    # since every group needs 2 cells
+    cat = categorical_obs(adata.obs, groupby, "groupby", max_categories=None)
     group_names = _resolve_groups(cat, groups, groupby)
     expr = resolve_source(adata, source)
     n_genes = max(1, expr.var_names.size) if n_genes is None else n_genes

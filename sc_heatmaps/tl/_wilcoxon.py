@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from scipy import sparse, special
 
-from .._aggregate import group_stats_all
+from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake_block, is_dask
 from .._numba_kernels import _njit
 from .._sources import Expression
@@ -190,10 +190,26 @@ def _block_end(keys, k):
 
 
 @_njit(nogil=True)
-def _keys_rank_sums(keys, buf, sizes, n_cells, out):
+def _value(hi, scratch):
+    """The float32 value of a key's high half (``scratch``: a uint32 array of one, and
+    its float32 view, for the bit cast)."""
+    bits, as_float = scratch
+    if hi >= _ZERO:
+        bits[0] = np.uint32(hi - _ZERO)
+    else:
+        bits[0] = np.uint32(_LOW - hi)
+    return np.float64(as_float[0])
+
+
+@_njit(nogil=True)
+def _keys_rank_sums(keys, buf, sizes, n_cells, out, values, positive):
     """:func:`_column_rank_sums` for float32 values packed with their groups
-    (:func:`_key`): one radix sort, no indirection (``buf`` is scratch)."""
+    (:func:`_key`): one radix sort, no indirection (``buf`` is scratch). Also adds
+    each group's values to ``values`` and its values above zero to ``positive`` (a tie
+    block holds one value, so it is unpacked once)."""
     keys = _radix_sort(keys, buf)
+    bits = np.empty(1, dtype=np.uint32)
+    scratch = (bits, bits.view(np.float32))
     stored = np.zeros(len(sizes), dtype=np.int64)
     n_neg, n_zero = _key_zero_block(keys, n_cells)
     tie = float(n_zero) ** 3 - n_zero
@@ -206,11 +222,14 @@ def _keys_rank_sums(keys, buf, sizes, n_cells, out):
             below += n_zero
         if hi != _ZERO and t > 0:
             rank = below + (t + 1) / 2.0
+            v = _value(hi, scratch)
             for j in range(k, end):
                 g = _group(keys[j])
                 if g >= 0:
                     out[g] += rank
                     stored[g] += 1
+                    values[g] += v
+                    positive[g] += 1.0 if v > 0 else 0.0
             tie += float(t) ** 3 - t
             below += t
         k = end
@@ -222,9 +241,12 @@ def _keys_rank_sums(keys, buf, sizes, n_cells, out):
 
 @_njit(nogil=True, parallel=True)
 def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
-    """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view)."""
+    """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view), with the
+    sums of the values and the counts above zero per (column, code)."""
     n_cols = len(indptr) - 1
     sums = np.zeros((n_cols, len(sizes)))
+    values = np.zeros((n_cols, len(sizes)))
+    positive = np.zeros((n_cols, len(sizes)))
     ties = np.zeros(n_cols)
     for c in numba.prange(n_cols):
         lo, hi = indptr[c], indptr[c + 1]
@@ -232,21 +254,23 @@ def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
         for k in range(hi - lo):
             keys[k] = _key(bits[lo + k], codes[rows[lo + k]])
         buf = np.empty_like(keys)
-        ties[c] = _keys_rank_sums(keys, buf, sizes, n_cells, sums[c])
-    return sums, ties
+        ties[c] = _keys_rank_sums(keys, buf, sizes, n_cells, sums[c], values[c], positive[c])
+    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
 def _rank_sums_keys(keys, indptr, sizes, n_cells):
-    """:func:`_rank_sums` for columns already packed as keys (sorted here, in place)."""
+    """:func:`_rank_sums_f32` for columns already packed as keys (sorted here)."""
     n_cols = len(indptr) - 1
     sums = np.zeros((n_cols, len(sizes)))
+    values = np.zeros((n_cols, len(sizes)))
+    positive = np.zeros((n_cols, len(sizes)))
     ties = np.zeros(n_cols)
     for c in numba.prange(n_cols):
         column = keys[indptr[c] : indptr[c + 1]]
         buf = np.empty_like(column)
-        ties[c] = _keys_rank_sums(column, buf, sizes, n_cells, sums[c])
-    return sums, ties
+        ties[c] = _keys_rank_sums(column, buf, sizes, n_cells, sums[c], values[c], positive[c])
+    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
@@ -390,13 +414,51 @@ def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
 
 def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int):
     """Rank sums ``(genes, codes)`` and tie sums of one chunk, by the fastest kernel
-    its layout allows: packed keys, float32 values, or any other values."""
+    its layout allows: packed keys, float32 values, or any other values; with the
+    sums of the values and counts above zero ``(genes, codes)`` from the float32
+    kernels (``None`` from the others)."""
     if len(columns) == 2:  # (keys, indptr)
-        return _rank_sums_keys(*columns, sizes, n_cells)
+        sums, ties, values, positive = _rank_sums_keys(*columns, sizes, n_cells)
+        return sums, ties, (values, positive)
     vals, rows, indptr = columns
     if vals.dtype == np.float32:
-        return _rank_sums_f32(vals.view(np.uint32), rows, indptr, codes, sizes, n_cells)
-    return _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
+        bits = vals.view(np.uint32)
+        sums, ties, values, positive = _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells)
+        return sums, ties, (values, positive)
+    return (*_rank_sums(vals, rows, indptr, codes, sizes, n_cells), None)
+
+
+def _rank_pass(X, codes: np.ndarray, sizes: np.ndarray):
+    """Rank sums ``(codes, genes)``, tie sums per gene, and (float32 input) the sums of
+    the values and the counts above zero ``(codes, genes)``, else ``None``."""
+    n_cells = int(sizes.sum())
+    sums = np.zeros((len(sizes), X.shape[1]))
+    ties = np.zeros(X.shape[1])
+    values, positive, fused = np.zeros_like(sums), np.zeros_like(sums), True
+    for lo, hi, columns in _column_chunks(X, codes):
+        chunk_sums, ties[lo:hi], chunk_values = _chunk_rank_sums(columns, codes, sizes, n_cells)
+        sums[:, lo:hi] = chunk_sums.T
+        fused = fused and chunk_values is not None
+        if fused:
+            values[:, lo:hi], positive[:, lo:hi] = chunk_values[0].T, chunk_values[1].T
+    return sums, ties, (values, positive) if fused else None
+
+
+def _scores(sums, ties, sizes, n_groups: int, tie_correct: bool) -> np.ndarray:
+    n_cells = int(sizes.sum())
+    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
+    scores = np.empty((n_groups, sums.shape[1]))
+    for i in range(n_groups):
+        n_active = sizes[i]
+        std_dev = np.sqrt(coef * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[i] = (sums[i] - (n_active * (n_cells + 1) / 2.0)) / std_dev
+    scores[np.isnan(scores)] = 0
+    return scores
+
+
+def _sizes(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
 
 
 def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> np.ndarray:
@@ -408,22 +470,24 @@ def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> n
     removed from ``X``; no copy is made).
     """
     codes = np.asarray(codes, dtype=np.int64)
-    sizes = np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
-    n_cells = int(sizes.sum())
-    sums = np.zeros((n_groups + 1, X.shape[1]))
-    ties = np.zeros(X.shape[1])
-    for lo, hi, columns in _column_chunks(X, codes):
-        chunk_sums, ties[lo:hi] = _chunk_rank_sums(columns, codes, sizes, n_cells)
-        sums[:, lo:hi] = chunk_sums.T
-    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else 1
-    scores = np.empty((n_groups, X.shape[1]))
-    for i in range(n_groups):
-        n_active = sizes[i]
-        std_dev = np.sqrt(coef * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores[i] = (sums[i] - (n_active * (n_cells + 1) / 2.0)) / std_dev
-    scores[np.isnan(scores)] = 0
-    return scores
+    sizes = _sizes(codes, n_groups)
+    sums, ties, _ = _rank_pass(X, codes, sizes)
+    return _scores(sums, ties, sizes, n_groups, tie_correct)
+
+
+def _scores_and_stats(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
+    """:func:`wilcoxon_scores` and the group statistics of every gene (n, sums, counts
+    above zero), taken from the ranking's own pass for float32 input (one read of
+    ``X``), else from a pass of their own (with sums of squares)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    sizes = _sizes(codes, n_groups)
+    sums, ties, fused = _rank_pass(X, codes, sizes)
+    if fused is None:
+        st = group_stats_all(X, codes, n_groups + 1)
+    else:  # the Wilcoxon test needs no sums of squares
+        unknown = np.broadcast_to(np.nan, fused[0].shape)
+        st = GroupStats(n=sizes, sums=fused[0], sum_sq=unknown, n_pos=fused[1])
+    return _scores(sums, ties, sizes, n_groups, tie_correct), st
 
 
 def wilcoxon_ranking(
@@ -440,13 +504,12 @@ def wilcoxon_ranking(
     ``depth`` genes (all genes when ``None``); the group statistics go to
     ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
     n_groups = len(group_names)
-    st = group_stats_all(expr.X, codes, n_groups + 1)
+    tie_correct = bool(request.get("tie_correct", False))
+    scores, st = _scores_and_stats(expr.X, codes, n_groups, tie_correct)
     if one_pass is not None:
         one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    tie_correct = bool(request.get("tie_correct", False))
-    scores = wilcoxon_scores(expr.X, codes, n_groups, tie_correct)
     # scipy.stats.norm.sf(x) is special.ndtr(-x): the same p-values without
     # importing scipy.stats
     pvals = 2 * special.ndtr(-np.abs(scores))
