@@ -88,6 +88,12 @@ def _compiled_input(X) -> bool:
 SCIPY_MAX_VALUES = 100_000_000
 
 
+# Statistics of every gene by bincounts (numpy only) up to this many stored values,
+# while numba has not started: their temporaries take ~32 bytes a value (160 MB here),
+# and numba's start costs more than such a pass (a command-line run on a small file).
+BINCOUNT_MAX_VALUES = 5_000_000
+
+
 def numba_started() -> bool:
     """Whether this process has already paid numba's start (its CPU target context is
     built, as it is after any compiled call)."""
@@ -178,12 +184,13 @@ def _accumulate(parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _moments_of(block, codes: np.ndarray, n_groups: int, square_in_float64: bool = True):
-    """Compiled single pass for sparse chunks, indicator product for dense ones.
+    """Compiled single pass for sparse chunks (bincounts for small ones while numba
+    has not started in the process), indicator product for dense ones.
 
     Squares are taken in float64 (as scanpy >= 1.12 does): a float32 square rounds,
     which moved t-test p-values below 1e-30 by up to 1e-4 relative."""
     square_in_float64 = square_in_float64 or wide_squares(block.dtype)
-    if sparse.issparse(block):
+    if sparse.issparse(block) and (numba_started() or block.nnz >= BINCOUNT_MAX_VALUES):
         from ._numba_kernels import csr_group_moments
 
         return csr_group_moments(sparse.csr_matrix(block), codes, n_groups, square_in_float64)

@@ -95,3 +95,50 @@ def test_a_first_small_call_does_not_start_numba():
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out == {"started": False, "numba": False}
+
+
+CLI = textwrap.dedent(
+    """
+    import json, sys
+    import sc_heatmaps._aggregate as agg
+    if sys.argv[2] == "compiled":
+        agg.BINCOUNT_MAX_VALUES = 0
+    import sc_heatmaps.cli as cli
+    argv = ["markers", "-i", sys.argv[1], "--groupby", "cluster", "--method", "t-test"]
+    code = cli.main([*argv, "-o", sys.argv[3]])
+    print(json.dumps({"code": code, "numba": "numba" in sys.modules}))
+    """
+)
+
+
+def test_ttest_markers_of_a_small_file_skip_numba_and_equal_the_compiled_pass(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    example = str(ROOT / "data" / "example.h5ad")
+    out = {}
+    for path in ("bincount", "compiled"):
+        tsv = tmp_path / f"{path}.tsv"
+        done = subprocess.run(
+            [sys.executable, "-c", CLI, example, path, str(tsv)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=tmp_path,
+        )
+        out[path] = json.loads(done.stdout.strip().splitlines()[-1]), tsv.read_text()
+    assert out["bincount"][0] == {"code": 0, "numba": False}
+    assert out["compiled"][0] == {"code": 0, "numba": True}
+    assert out["bincount"][1] == out["compiled"][1]
+
+
+def test_whole_matrix_statistics_equal_on_both_paths(monkeypatch):
+    adata = _layout(make_synthetic(), "csr")
+    codes = adata.obs["cluster"].cat.codes.to_numpy().astype(np.int64)
+    runs = {}
+    for name, limit in (("compiled", 0), ("bincount", 10**18)):
+        monkeypatch.setattr(_aggregate, "BINCOUNT_MAX_VALUES", limit)
+        monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+        runs[name] = _aggregate.group_stats_all(adata.X, codes, 4)
+    for field in ("sums", "sum_sq", "n_pos"):
+        a, b = getattr(runs["compiled"], field), getattr(runs["bincount"], field)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)

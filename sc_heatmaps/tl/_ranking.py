@@ -19,7 +19,6 @@ from .._sources import Expression, nonfinite_genes
 from ._checks import refuse_nonfinite, warn_if_counts
 from ._provenance import FINGERPRINT
 from ._ttest import ttest_ranking
-from ._wilcoxon import wilcoxon_ranking
 
 
 def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
@@ -61,6 +60,8 @@ def compute_ranking(
         groups = list(request["groups"])
         result = ttest_ranking(expr, codes, groups, request, log1p, one_pass, depth)
     elif request["method"] == "wilcoxon":
+        from ._wilcoxon import wilcoxon_ranking  # imports numba: only when needed
+
         codes = group_codes(cat, list(request["groups"]))
         groups = list(request["groups"])
         result = wilcoxon_ranking(expr, codes, groups, request, log1p, one_pass, depth)
