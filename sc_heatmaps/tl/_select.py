@@ -110,7 +110,8 @@ def select_markers(
     if table.empty:
         return table.assign(pct_in=np.nan, pct_out=np.nan)
     pct_in, pct_out = pct(list(dict.fromkeys(table["gene"])))
-    pairs = pd.MultiIndex.from_arrays([table["group"], table["gene"]])
-    table["pct_in"] = pct_in.stack().reindex(pairs).to_numpy()
-    table["pct_out"] = pct_out.stack().reindex(pairs).to_numpy()
+    rows = pct_in.index.get_indexer(table["group"])  # groups x genes frames, unique labels
+    cols = pct_in.columns.get_indexer(table["gene"])
+    table["pct_in"] = pct_in.to_numpy()[rows, cols]
+    table["pct_out"] = pct_out.to_numpy()[rows, cols]
     return table

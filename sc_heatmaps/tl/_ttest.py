@@ -78,31 +78,44 @@ def _top_order(scores: np.ndarray, n: int | None = None) -> np.ndarray:
     return partition[np.argsort(scores[partition])[::-1]]
 
 
-def adjust_rows(pvals: np.ndarray, corr_method: str) -> np.ndarray:
-    """:func:`_adjust` of each row of a (groups, genes) matrix, in one numpy call per
-    step (the same operations, element for element)."""
-    if corr_method == "bonferroni":
-        return np.minimum(pvals * pvals.shape[1], 1.0)
+def adjust_rows(pvals: np.ndarray, corr_method: str):
+    """:func:`_adjust` of each row of a (groups, genes) matrix, read where asked:
+    ``adjusted(i, genes)`` gives row ``i``'s adjusted p-values of ``genes``.
+
+    Benjamini-Hochberg sorts each row's p-values (values only, one numpy call for all
+    rows) and takes the running minimum from the end, as :func:`_adjust` does; a gene's
+    adjusted value is the one at the last position of its p-value among the sorted
+    ones (tied p-values share it), so the numbers are :func:`_adjust`'s exactly."""
     n = pvals.shape[1]
-    order = np.argsort(pvals, axis=1)
-    ranked = np.take_along_axis(pvals, order, axis=1) / (np.arange(1, n + 1) / float(n))
-    cummin = np.minimum(np.minimum.accumulate(ranked[:, ::-1], axis=1)[:, ::-1], 1.0)
-    adjusted = np.empty_like(ranked)
-    np.put_along_axis(adjusted, order, cummin, axis=1)
+    if corr_method == "bonferroni":
+        return lambda i, genes: np.minimum(pvals[i, genes] * n, 1.0)
+    ordered = np.sort(pvals, axis=1)
+    ranked = ordered / (np.arange(1, n + 1) / float(n))
+    tail = np.minimum(np.minimum.accumulate(ranked[:, ::-1], axis=1)[:, ::-1], 1.0)
+
+    def adjusted(i: int, genes: np.ndarray) -> np.ndarray:
+        last = np.searchsorted(ordered[i], pvals[i, genes], side="right") - 1
+        return tail[i, last]
+
     return adjusted
 
 
-def ordered_fields(matrices: Mapping[str, np.ndarray], var_names, group_names, depth=None):
-    """The fields of a ranking from (groups, genes) matrices of ``scores``, ``pvals``,
-    ``pvals_adj`` and ``logfoldchanges``: each group's top ``depth`` genes (all when
-    ``None``) in scanpy's order. Only those are sorted (argpartition, then a sort)."""
+def ordered_fields(columns, var_names, group_names, depth=None):
+    """The fields of a ranking: each group's top ``depth`` genes (all when ``None``) in
+    scanpy's order, only those sorted (argpartition, then a sort). ``columns`` maps
+    ``scores`` to a (groups, genes) matrix and every other field to a function
+    ``(group position, genes) -> values`` (so that fold changes and adjusted p-values
+    are computed for the reported genes only)."""
     names = np.asarray(var_names)
+    scores = columns["scores"]
     fields = {k: {} for k in _DTYPES}
     for i, group in enumerate(group_names):
-        order = _top_order(matrices["scores"][i], depth)
+        order = _top_order(scores[i], depth)
         fields["names"][group] = names[order]
-        for key, m in matrices.items():
-            fields[key][group] = m[i, order]
+        fields["scores"][group] = scores[i, order]
+        for key, values in columns.items():
+            if key != "scores":
+                fields[key][group] = values(i, order)
     return fields
 
 
@@ -111,6 +124,12 @@ def _expm1(log1p: Mapping | None):
     if base is not None:
         return lambda x: np.expm1(x * np.log(base))
     return np.expm1
+
+
+def _logfc(log1p):
+    """scanpy's log2 fold change of group means against rest means (``log1p`` data)."""
+    expm1 = _expm1(log1p)
+    return lambda g, r: np.log2((expm1(g) + 1e-9) / (expm1(r) + 1e-9))
 
 
 def ttest_ranking(
@@ -141,14 +160,14 @@ def ttest_ranking(
     mean_g, var_g = _mean_var(st.sums[:n_groups], st.sum_sq[:n_groups], n_g)
     mean_r, var_r = _mean_var(total_s - st.sums[:n_groups], total_q - st.sum_sq[:n_groups], n_r)
     scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
-    expm1 = _expm1(log1p)
-    matrices = {
+    logfc = _logfc(log1p)
+    columns = {
         "scores": scores,
-        "pvals": pvals,
+        "pvals": lambda i, genes: pvals[i, genes],
         "pvals_adj": adjust_rows(pvals, request["corr_method"]),
-        "logfoldchanges": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
+        "logfoldchanges": lambda i, genes: logfc(mean_g[i, genes], mean_r[i, genes]),
     }
-    fields = ordered_fields(matrices, expr.var_names, group_names, depth)
+    fields = ordered_fields(columns, expr.var_names, group_names, depth)
     return ranking_result(fields, expr, request, group_names, "sc_heatmaps one-pass t-test")
 
 

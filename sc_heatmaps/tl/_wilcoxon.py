@@ -30,7 +30,7 @@ from .._intake import intake_block, is_dask
 from .._numba_kernels import _njit
 from .._sources import Expression
 from ._checks import refuse_nonfinite
-from ._ttest import _expm1, adjust_rows, ordered_fields, ranking_result
+from ._ttest import _logfc, adjust_rows, ordered_fields, ranking_result
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
 BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
@@ -514,18 +514,22 @@ def wilcoxon_ranking(
     # importing scipy.stats
     pvals = 2 * special.ndtr(-np.abs(scores))
     total_s, total_n = st.sums.sum(0), st.n.sum()
-    n_g = st.n[:n_groups, None].astype(np.float64)
-    mean_g = st.sums[:n_groups] / n_g
-    mean_r = (total_s - st.sums[:n_groups]) / (total_n - n_g)
-    expm1 = _expm1(log1p)
-    matrices = {
+    logfc = _logfc(log1p)
+
+    def fold_changes(i: int, genes: np.ndarray) -> np.ndarray:
+        n_g = np.float64(st.n[i])
+        mean_g = st.sums[i, genes] / n_g
+        mean_r = (total_s[genes] - st.sums[i, genes]) / (total_n - n_g)
+        return logfc(mean_g, mean_r)
+
+    columns = {
         "scores": scores,
-        "pvals": pvals,
+        "pvals": lambda i, genes: pvals[i, genes],
         "pvals_adj": adjust_rows(pvals, request["corr_method"]),
-        "logfoldchanges": np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9)),
+        "logfoldchanges": fold_changes,
     }
     return ranking_result(
-        ordered_fields(matrices, expr.var_names, group_names, depth),
+        ordered_fields(columns, expr.var_names, group_names, depth),
         expr,
         {**request, "method": "wilcoxon"},
         group_names,
