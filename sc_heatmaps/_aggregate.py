@@ -10,6 +10,7 @@ imports neither of them, so neither layer has to reach into the other for it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,17 +139,61 @@ def _compiled_input(X) -> bool:
     return values.dtype.kind in "iu" or values.dtype in (np.float32, np.float64)
 
 
+# In a process where numba has not started yet, its start (importing numba, building
+# its target context, loading our cached machine code: 0.4-0.5 s on the project
+# machine) costs more than it saves below this many values read; the selected columns
+# are then read by scipy and summed with bincounts (measured crossover, see
+# benchmarks/README.md, "first call in a process").
+SCIPY_MAX_VALUES = 100_000_000
+
+
+# Statistics of every gene by bincounts (numpy only) up to this many stored values,
+# while numba has not started: their temporaries take ~32 bytes a value (160 MB here),
+# and numba's start costs more than such a pass (a command-line run on a small file).
+BINCOUNT_MAX_VALUES = 5_000_000
+
+
+def numba_started() -> bool:
+    """Whether this process has already paid numba's start (its CPU target context is
+    built, as it is after any compiled call)."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return False
+    try:
+        from numba.core.registry import cpu_target
+    except ImportError:  # numba's layout changed: assume started
+        return True
+    return "_toplevel_target_context" in vars(cpu_target)
+
+
+def _values_read(X, idx: np.ndarray) -> int:
+    """Values a pass over the columns ``idx`` reads: every stored value of a CSR matrix,
+    the selected columns' of a CSC matrix, cells x genes of a dense one."""
+    if sparse.issparse(X):
+        if X.format == "csc":
+            return int(np.diff(X.indptr)[idx].sum())
+        return int(X.nnz)
+    return int(X.shape[0]) * len(idx)
+
+
+def compiled_pays(X, idx: np.ndarray) -> bool:
+    """Whether the compiled subset pass beats scipy here: always once numba has
+    started, else only from ``SCIPY_MAX_VALUES`` values read."""
+    return numba_started() or _values_read(X, idx) >= SCIPY_MAX_VALUES
+
+
 def subset_group_stats(X, idx: np.ndarray, codes: np.ndarray, n_groups: int):
     """Statistics of the columns ``idx`` of ``X`` per group in one compiled pass, without
     building ``X[:, idx]``; and which of them hold NaN or inf in any cell (grouped or not).
 
     Returns ``(GroupStats, nonfinite)``, or ``None`` where the pass does not apply
-    (backed and dask matrices, float16, unsorted CSC): the caller then reads
+    (backed and dask matrices, float16, unsorted CSC) or does not pay (small work in a
+    process where numba has not started, :func:`compiled_pays`): the caller then reads
     :func:`sc_heatmaps._sources.column_block` and calls :func:`group_stats`.
     Values are summed in float64, as :func:`group_stats` does; variances are not
     computed (``m2`` is ``None``).
     """
-    if not _compiled_input(X):
+    if not _compiled_input(X) or not compiled_pays(X, idx):
         return None
     from ._numba_kernels import subset_moments
 
@@ -196,9 +241,10 @@ def _accumulate(parts) -> GroupStats:
 
 
 def _moments_of(block, codes: np.ndarray, n_groups: int) -> GroupStats:
-    """Compiled single pass for sparse chunks, indicator products for dense ones; the
+    """Compiled single pass for sparse chunks (two-pass bincounts for small ones while
+    numba has not started in the process), indicator products for dense ones; the
     squared deviations are summed in float64 (as scanpy >= 1.12 does for squares)."""
-    if sparse.issparse(block):
+    if sparse.issparse(block) and (numba_started() or block.nnz >= BINCOUNT_MAX_VALUES):
         from ._numba_kernels import csr_group_moments
 
         sums, m2, n_pos = csr_group_moments(sparse.csr_matrix(block), codes, n_groups)

@@ -108,7 +108,9 @@ def check_obs_key(obs: pd.DataFrame, key: object, what: str = "obs key") -> str:
     return key
 
 
-def categorical_obs(obs: pd.DataFrame, key: str, what: str = "groupby") -> pd.Categorical:
+def categorical_obs(
+    obs: pd.DataFrame, key: str, what: str = "groupby", max_categories: int | None = MAX_CATEGORIES
+) -> pd.Categorical:
     """Return obs[key] as a categorical, refusing continuous columns.
 
     Categorical columns keep their category order. String, integer and boolean
@@ -134,10 +136,10 @@ def categorical_obs(obs: pd.DataFrame, key: str, what: str = "groupby") -> pd.Ca
         cat = pd.Categorical(col.astype(object).where(col.notna(), None))
     else:
         raise ValueError(f"{what} {key!r} has dtype {col.dtype}, which is not categorical.")
-    if len(cat.categories) > MAX_CATEGORIES:
+    if max_categories is not None and len(cat.categories) > max_categories:
         raise ValueError(
             f"{what} {key!r} has {len(cat.categories)} distinct values; at most "
-            f"{MAX_CATEGORIES} groups are supported. Is it really a categorical label?"
+            f"{max_categories} groups are supported. Is it really a categorical label?"
         )
     check_unique_labels(cat.categories, key, what)
     return cat

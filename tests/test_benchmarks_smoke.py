@@ -81,3 +81,19 @@ def test_pseudobulk_benchmarks_run_at_a_tiny_size():
         timeout=900,
     )
     assert "max rel. diff 0.0e+00" in speed.stdout
+
+
+def test_wilcoxon_benchmark_runs_at_a_tiny_size():
+    # illico is a benchmark requirement only (benchmarks/requirements.txt): not used here
+    argv = ["--sizes", "400x60", "--groups", "4", "--threads", "1", "--sides", "ours,scanpy"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "wilcoxon.py"), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    header, row = result.stdout.strip().splitlines()
+    cols = dict(zip(header.split(), row.split(), strict=True))
+    assert cols["same_top10_scanpy"] == "True"
+    assert float(cols["p_rel_diff_scanpy"]) < 1e-9

@@ -8,6 +8,7 @@ a traceback is shown only with ``--verbose``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -420,10 +421,28 @@ def _unexpected(err: Exception) -> str:
     return f"{_one_line(err)} (run again with --verbose for the traceback)"
 
 
-def _run(args: argparse.Namespace) -> list[Path]:
-    from .._numba_kernels import use_private_cache_dir_if_needed
+def _user_cache_writable() -> bool:
+    """Whether numba's user-wide cache directory on Linux (``$XDG_CACHE_HOME/numba``
+    or ``~/.cache/numba``), or ``NUMBA_CACHE_DIR``, is writable. Then numba can cache,
+    and a command that never compiles need not import numba (0.3 s) to find out."""
+    if not sys.platform.startswith("linux"):
+        return False
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    path = given or os.path.join(base, "numba")
+    while not os.path.exists(path):  # numba creates the missing directories
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
+    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
 
-    use_private_cache_dir_if_needed()  # before scanpy defines its cached functions
+
+def _run(args: argparse.Namespace) -> list[Path]:
+    if not _user_cache_writable():
+        from .._numba_kernels import use_private_cache_dir_if_needed
+
+        use_private_cache_dir_if_needed()  # before scanpy defines its cached functions
     return args.func(args)
 
 

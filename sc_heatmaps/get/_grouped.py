@@ -197,12 +197,17 @@ def _gene_stats(X, idx, genes: list[str], grouping: Grouping, stat: str, cutoff=
     if fast is not None:
         stats, nonfinite = fast
         return stats, None, [g for g, b in zip(genes, nonfinite, strict=True) if b]
-    block = column_block(X, idx)
-    medians = group_medians(block, codes, n_groups) if stat == "median" else None
+    # columns read in matrix order (the block's indices stay sorted, so the intake need
+    # not sort them), then put back in the order asked for
+    order = np.argsort(idx, kind="stable")
+    back = np.argsort(order)
+    block = column_block(X, idx[order])
+    medians = group_medians(block, codes, n_groups)[:, back] if stat == "median" else None
+    bad = set(nan_genes(block, [genes[i] for i in order]))
     stats = group_stats(block, codes, n_groups)
     if not cutoff.default:
         stats = _cutoff_stats(stats, block, codes, n_groups, cutoff)
-    return stats, medians, nan_genes(block, genes)
+    return stats.columns(back), medians, [g for g in genes if g in bad]
 
 
 def _cutoff_stats(stats: GroupStats, block, codes, n_groups: int, cutoff: Cutoff) -> GroupStats:

@@ -41,7 +41,7 @@ def top_markers(
     adata,
     groupby: str,
     *,
-    n_genes: int = 10,
+    n_genes: int | None = 10,
     method: Literal["t-test", "t-test_overestim_var", "wilcoxon", "logreg"] | None = None,
     source: str = "RNA",
     groups: Sequence[str] | str | None = None,
@@ -81,7 +81,8 @@ def top_markers(
     groupby
         Categorical obs key whose groups get markers (e.g. the cluster key).
     n_genes
-        Markers per group.
+        Markers per group; ``None`` reports every gene of each group (with the
+        filters still applied).
     method
         The test, as scanpy names it. ``None`` takes the recipe's: ``"t-test"`` for
         ``"scanpy"`` (this package's default since its start), ``"wilcoxon"`` for
@@ -173,9 +174,12 @@ def top_markers(
         key_added,
         (min_logfc, max_pval_adj, min_in_group_fraction),
     )
-    cat = categorical_obs(adata.obs, groupby, "groupby")
+    # no cap on the groups (screens have thousands): a label per cell is refused below,
+    # since every group needs 2 cells
+    cat = categorical_obs(adata.obs, groupby, "groupby", max_categories=None)
     group_names = _resolve_groups(cat, groups, groupby)
     expr = resolve_source(adata, source)
+    n_genes = max(1, expr.var_names.size) if n_genes is None else n_genes
     if candidates is not None:
         candidates = as_name_list(candidates, "candidates")
         expr.gene_indices(candidates)  # unknown genes raise, with close matches
@@ -207,11 +211,25 @@ def top_markers(
     table = None if result is None else select(rank(result))
     if table is None:
         check_free(adata.uns, key_added)
-        result = compute_ranking(expr, cat, request, log1p, current, one_pass)
+        filters = (min_logfc, max_pval_adj, min_in_group_fraction)
+        whole = recipe != "scanpy" or key_added is not None or candidates is not None
+        whole = whole or any(f is not None for f in filters)
+        depth = _depth(n_genes, duplicates, len(group_names), whole)
+        result = compute_ranking(expr, cat, request, log1p, current, one_pass, depth)
         table = select(rank(result))
         if key_added is not None:
             store_result(adata.uns, key_added, result)
     return _finish(table, group_names, cat)
+
+
+def _depth(n_genes: int, duplicates: str, n_groups: int, whole: bool) -> int | None:
+    """How far down each group's ranking the selection can reach, or ``None`` (every
+    gene) when ``whole`` (a filter, a candidate list, Seurat's recipe or a stored
+    result needs the whole ranking). ``"keep"`` takes the top ``n_genes``; ``"first"``
+    and ``"best"`` refill from at most ``n_genes`` genes lost to each other group."""
+    if whole:
+        return None
+    return n_genes if duplicates == "keep" else n_genes * n_groups
 
 
 def _recipe_defaults(recipe, method, duplicates) -> tuple[str, str]:
@@ -235,8 +253,11 @@ def _recipe_ranking(recipe, expr, cat, group_names, method, log1p, result) -> pd
 
 
 def _check_options(n_genes, method, duplicates, key, key_added, filters) -> None:
-    if not isinstance(n_genes, int | np.integer) or isinstance(n_genes, bool) or n_genes < 1:
-        raise ValueError(f"n_genes={n_genes!r} is not valid; it must be a positive integer.")
+    bad = not isinstance(n_genes, int | np.integer) or isinstance(n_genes, bool) or n_genes < 1
+    if n_genes is not None and bad:
+        raise ValueError(
+            f"n_genes={n_genes!r} is not valid; it must be a positive integer or None (all genes)."
+        )
     check_choice("method", method, METHODS)
     check_choice("duplicates", duplicates, DUPLICATES)
     min_logfc, max_pval_adj, min_in_group_fraction = filters

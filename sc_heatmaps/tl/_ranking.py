@@ -19,7 +19,6 @@ from .._sources import Expression, nonfinite_genes
 from ._checks import refuse_nonfinite, warn_if_counts
 from ._provenance import FINGERPRINT
 from ._ttest import ttest_ranking
-from ._wilcoxon import wilcoxon_ranking
 
 
 def group_codes(cat: pd.Categorical, group_names: list[str]) -> np.ndarray:
@@ -40,11 +39,14 @@ def compute_ranking(
     log1p,
     fingerprint=None,
     one_pass: dict | None = None,
+    depth: int | None = None,
 ) -> dict:
     """Run scanpy's ``rank_genes_groups`` on a light AnnData that shares ``expr.X``.
 
     The user's AnnData is never touched. All genes are ranked, so that the
-    duplicate policies can refill groups from further down. The t-tests are
+    duplicate policies can refill groups from further down; the t-tests and the
+    Wilcoxon test report each group's top ``depth`` genes only when ``depth`` is given
+    (the caller knows how deep its selection can reach). The t-tests are
     computed from one-pass statistics (same results as scanpy, see ``_ttest``); the
     :class:`~sc_heatmaps._aggregate.GroupStats` of the t-tests' and Wilcoxon's pass go
     to ``one_pass["stats"]`` when a dict is given (the fractions above zero of the
@@ -55,11 +57,14 @@ def compute_ranking(
     if request["method"] in ("t-test", "t-test_overestim_var"):
         # ttest_ranking checks NaN and inf from its own sums
         codes = group_codes(cat, list(request["groups"]))
-        result = ttest_ranking(expr, codes, list(request["groups"]), request, log1p, one_pass)
+        groups = list(request["groups"])
+        result = ttest_ranking(expr, codes, groups, request, log1p, one_pass, depth)
     elif request["method"] == "wilcoxon":
+        from ._wilcoxon import wilcoxon_ranking  # imports numba: only when needed
+
         codes = group_codes(cat, list(request["groups"]))
         groups = list(request["groups"])
-        result = wilcoxon_ranking(expr, codes, groups, request, log1p, one_pass)
+        result = wilcoxon_ranking(expr, codes, groups, request, log1p, one_pass, depth)
     else:
         result = _scanpy_ranking(expr, cat, request, log1p)
     if fingerprint is not None:

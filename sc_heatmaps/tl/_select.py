@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ def _resolve(candidates: dict[str, list[str]], scores: dict, n_genes: int, polic
     excluded: dict[str, set] = {g: set() for g in candidates}
     while True:
         lists = {
-            g: [gene for gene in genes if gene not in excluded[g]][:n_genes]
+            g: list(islice((gene for gene in genes if gene not in excluded[g]), n_genes))
             for g, genes in candidates.items()
         }
         if policy == "keep":
@@ -64,6 +65,21 @@ def _resolve(candidates: dict[str, list[str]], scores: dict, n_genes: int, polic
                     excluded[g].add(gene)
 
 
+def _refilled(head: pd.DataFrame, groups: list, n_genes: int, policy: str) -> pd.DataFrame:
+    """The rows of ``head`` that the duplicate policy keeps, in ranking order."""
+    by_group = dict(tuple(head.groupby("group", sort=False)))
+    empty = head.iloc[:0]
+    frames = {g: by_group.get(g, empty) for g in groups}
+    candidates = {g: list(frame["gene"]) for g, frame in frames.items()}
+    scores = {
+        g: dict(zip(frame["gene"], frame["score"], strict=True)) for g, frame in frames.items()
+    }
+    chosen = _resolve(candidates, scores, n_genes, policy)
+    pairs = {(g, gene) for g, genes in chosen.items() for gene in genes}
+    keep = [pair in pairs for pair in zip(head["group"], head["gene"], strict=True)]
+    return head[np.asarray(keep, dtype=bool)]
+
+
 def select_markers(
     ranking: pd.DataFrame,
     *,
@@ -73,29 +89,29 @@ def select_markers(
     pct: Callable,
     candidates=None,
 ) -> pd.DataFrame:
-    """Apply the filters and the duplicate policy to a full ranking table."""
+    """Apply the filters and the duplicate policy to a full ranking table (or to its
+    top rows per group, as deep as the policy can reach).
+
+    Work is in whole-column operations (no pass over the rows per group), so that
+    thousands of groups cost about what a few do."""
     eligible = _eligible(ranking, filters, pct, candidates)
     groups = list(dict.fromkeys(ranking["group"]))
     # a group can lose at most n_genes genes to each other group, so its first
     # n_genes x n_groups eligible genes are all the refill can ever need
-    depth = n_genes * len(groups)
+    depth = n_genes if duplicates == "keep" else n_genes * len(groups)
     head = eligible.groupby("group", sort=False).head(depth)
-    by_group = {g: head[head["group"] == g] for g in groups}
-    candidates = {g: list(dict.fromkeys(frame["gene"])) for g, frame in by_group.items()}
-    scores = {
-        g: dict(zip(frame["gene"], frame["score"], strict=True)) for g, frame in by_group.items()
-    }
-    chosen = _resolve(candidates, scores, n_genes, duplicates)
-    rows = []
-    for g in groups:
-        frame = by_group[g].set_index("gene").loc[chosen[g]].reset_index()
-        frame["rank"] = np.arange(1, len(frame) + 1)
-        rows.append(frame)
-    table = pd.concat(rows, ignore_index=True)
+    head = head[~head.duplicated(["group", "gene"]).to_numpy()]  # a gene once per group
+    if duplicates == "keep":
+        table = head.groupby("group", sort=False).head(n_genes)
+    else:
+        table = _refilled(head, groups, n_genes, duplicates)
+    table = table.reset_index(drop=True)
+    table["rank"] = table.groupby("group", sort=False).cumcount().to_numpy() + 1
     if table.empty:
         return table.assign(pct_in=np.nan, pct_out=np.nan)
     pct_in, pct_out = pct(list(dict.fromkeys(table["gene"])))
-    pairs = pd.MultiIndex.from_arrays([table["group"], table["gene"]])
-    table["pct_in"] = pct_in.stack().reindex(pairs).to_numpy()
-    table["pct_out"] = pct_out.stack().reindex(pairs).to_numpy()
+    rows = pct_in.index.get_indexer(table["group"])  # groups x genes frames, unique labels
+    cols = pct_in.columns.get_indexer(table["gene"])
+    table["pct_in"] = pct_in.to_numpy()[rows, cols]
+    table["pct_out"] = pct_out.to_numpy()[rows, cols]
     return table

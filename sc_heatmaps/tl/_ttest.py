@@ -70,11 +70,53 @@ def _adjust(pvals: np.ndarray, corr_method: str) -> np.ndarray:
     return adjusted
 
 
-def _top_order(scores: np.ndarray) -> np.ndarray:
-    """scanpy's ``_select_top_n`` over all genes (same numpy calls, same tie order)."""
-    n = len(scores)
+def _top_order(scores: np.ndarray, n: int | None = None) -> np.ndarray:
+    """scanpy's ``_select_top_n``: the ``n`` highest scores (all genes when ``None``),
+    highest first (same numpy calls, same tie order). Only the top ``n`` are sorted."""
+    n = len(scores) if n is None else min(n, len(scores))
     partition = np.argpartition(scores, -n)[-n:]
     return partition[np.argsort(scores[partition])[::-1]]
+
+
+def adjust_rows(pvals: np.ndarray, corr_method: str):
+    """:func:`_adjust` of each row of a (groups, genes) matrix, read where asked:
+    ``adjusted(i, genes)`` gives row ``i``'s adjusted p-values of ``genes``.
+
+    Benjamini-Hochberg sorts each row's p-values (values only, one numpy call for all
+    rows) and takes the running minimum from the end, as :func:`_adjust` does; a gene's
+    adjusted value is the one at the last position of its p-value among the sorted
+    ones (tied p-values share it), so the numbers are :func:`_adjust`'s exactly."""
+    n = pvals.shape[1]
+    if corr_method == "bonferroni":
+        return lambda i, genes: np.minimum(pvals[i, genes] * n, 1.0)
+    ordered = np.sort(pvals, axis=1)
+    ranked = ordered / (np.arange(1, n + 1) / float(n))
+    tail = np.minimum(np.minimum.accumulate(ranked[:, ::-1], axis=1)[:, ::-1], 1.0)
+
+    def adjusted(i: int, genes: np.ndarray) -> np.ndarray:
+        last = np.searchsorted(ordered[i], pvals[i, genes], side="right") - 1
+        return tail[i, last]
+
+    return adjusted
+
+
+def ordered_fields(columns, var_names, group_names, depth=None):
+    """The fields of a ranking: each group's top ``depth`` genes (all when ``None``) in
+    scanpy's order, only those sorted (argpartition, then a sort). ``columns`` maps
+    ``scores`` to a (groups, genes) matrix and every other field to a function
+    ``(group position, genes) -> values`` (so that fold changes and adjusted p-values
+    are computed for the reported genes only)."""
+    names = np.asarray(var_names)
+    scores = columns["scores"]
+    fields = {k: {} for k in _DTYPES}
+    for i, group in enumerate(group_names):
+        order = _top_order(scores[i], depth)
+        fields["names"][group] = names[order]
+        fields["scores"][group] = scores[i, order]
+        for key, values in columns.items():
+            if key != "scores":
+                fields[key][group] = values(i, order)
+    return fields
 
 
 def _expm1(log1p: Mapping | None):
@@ -84,6 +126,12 @@ def _expm1(log1p: Mapping | None):
     return np.expm1
 
 
+def _logfc(log1p):
+    """scanpy's log2 fold change of group means against rest means (``log1p`` data)."""
+    expm1 = _expm1(log1p)
+    return lambda g, r: np.log2((expm1(g) + 1e-9) / (expm1(r) + 1e-9))
+
+
 def ttest_ranking(
     expr: Expression,
     codes: np.ndarray,
@@ -91,8 +139,10 @@ def ttest_ranking(
     request: Mapping,
     log1p,
     one_pass: dict | None = None,
+    depth: int | None = None,
 ) -> dict:
-    """A full ``rank_genes_groups``-style result for every group in ``group_names``.
+    """A ``rank_genes_groups``-style result for every group in ``group_names``: each
+    group's top ``depth`` genes (all genes when ``None``).
 
     ``codes`` gives each cell's group position, ``len(group_names)`` for the
     other cells (they count in every group's rest). The statistics of the one pass
@@ -104,21 +154,21 @@ def ttest_ranking(
         one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    others = st.others()
-    expm1 = _expm1(log1p)
-    fields = {k: {} for k in _DTYPES}
-    for i, group in enumerate(group_names):
-        n_g, n_r = st.n[i], others.n[i]
-        mean_g, var_g = _mean_var(st.rows(i))
-        mean_r, var_r = _mean_var(others.rows(i))
-        scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
-        order = _top_order(scores)
-        logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
-        fields["names"][group] = np.asarray(expr.var_names)[order]
-        fields["scores"][group] = scores[order]
-        fields["pvals"][group] = pvals[order]
-        fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
-        fields["logfoldchanges"][group] = logfc[order]
+    groups = slice(None, n_groups)
+    others = st.others().rows(groups)
+    n_g = st.n[:n_groups, None].astype(np.float64)
+    n_r = others.n[:, None].astype(np.float64)
+    mean_g, var_g = _mean_var(st.rows(groups))
+    mean_r, var_r = _mean_var(others)
+    scores, pvals = welch(mean_g, var_g, n_g, mean_r, var_r, n_r, request["method"])
+    logfc = _logfc(log1p)
+    columns = {
+        "scores": scores,
+        "pvals": lambda i, genes: pvals[i, genes],
+        "pvals_adj": adjust_rows(pvals, request["corr_method"]),
+        "logfoldchanges": lambda i, genes: logfc(mean_g[i, genes], mean_r[i, genes]),
+    }
+    fields = ordered_fields(columns, expr.var_names, group_names, depth)
     return ranking_result(fields, expr, request, group_names, "sc_heatmaps one-pass t-test")
 
 

@@ -23,14 +23,14 @@ from collections.abc import Iterator, Mapping
 
 import numba
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 
-from .._aggregate import group_stats_all
+from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake_block, is_dask
 from .._numba_kernels import _njit
 from .._sources import Expression
 from ._checks import refuse_nonfinite
-from ._ttest import _DTYPES, _adjust, _expm1, _top_order, ranking_result
+from ._ttest import _logfc, adjust_rows, ordered_fields, ranking_result
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
 BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
@@ -106,11 +106,14 @@ def _rank_sums(vals, rows, indptr, codes, sizes, n_cells):
 _ZERO = np.uint64(0x80000000)  # the order key of 0.0 (and of -0.0)
 _LOW = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+_BYTE = np.uint64(0xFF)
+SMALL_COLUMN = 64  # columns up to this many values are sorted by comparison
 
 
 @_njit(nogil=True)
-def _key(bits, row):
-    """float32 bits and cell number packed in a uint64 whose order is the value's."""
+def _key(bits, code):
+    """float32 bits and the cell's group packed in a uint64 whose high half orders as
+    the value; the low half is ``code + 1`` (0: the cell takes no part)."""
     b = np.uint64(bits)
     if b == _ZERO:  # -0.0 is 0.0
         hi = _ZERO
@@ -118,15 +121,53 @@ def _key(bits, row):
         hi = _LOW - b
     else:
         hi = b + _ZERO
-    return (hi << _SHIFT) | np.uint64(row)
+    return (hi << _SHIFT) | np.uint64(code + 1)
 
 
 @_njit(nogil=True)
-def _key_zero_block(keys, codes, n_cells):
+def _group(key):
+    """The group packed in a key (-1: the cell takes no part)."""
+    return np.int64(key & _LOW) - 1
+
+
+@_njit(nogil=True)
+def _radix_sort(keys, buf):
+    """``keys`` in the order of their high halves (a stable LSD radix sort, a byte a
+    pass; passes where every key has the same byte are skipped). The result is in
+    ``keys`` or in ``buf`` (same length), whichever is returned."""
+    n = len(keys)
+    if n <= SMALL_COLUMN:
+        keys.sort()  # ties of the high half may land in any order: ranks do not care
+        return keys
+    counts = np.zeros((4, 256), dtype=np.int64)
+    for k in range(n):
+        hi = keys[k] >> _SHIFT
+        for d in range(4):
+            counts[d, np.int64((hi >> np.uint64(8 * d)) & _BYTE)] += 1
+    src, dst = keys, buf
+    offsets = np.empty(256, dtype=np.int64)
+    for d in range(4):
+        shift = np.uint64(32 + 8 * d)
+        if counts[d, np.int64((src[0] >> shift) & _BYTE)] == n:
+            continue
+        total = 0
+        for byte in range(256):
+            offsets[byte] = total
+            total += counts[d, byte]
+        for k in range(n):
+            byte = np.int64((src[k] >> shift) & _BYTE)
+            dst[offsets[byte]] = src[k]
+            offsets[byte] += 1
+        src, dst = dst, src
+    return src
+
+
+@_njit(nogil=True)
+def _key_zero_block(keys, n_cells):
     n_neg = 0
     n_nonzero = 0
     for k in range(len(keys)):
-        if codes[np.int64(keys[k] & _LOW)] < 0:
+        if keys[k] & _LOW == 0:
             continue
         hi = keys[k] >> _SHIFT
         if hi < _ZERO:
@@ -137,39 +178,58 @@ def _key_zero_block(keys, codes, n_cells):
 
 
 @_njit(nogil=True)
-def _block_end(keys, k, codes):
+def _block_end(keys, k):
     """End of the tie block starting at ``k``, and the cells in it that take part."""
     hi = keys[k] >> _SHIFT
     end = k
     t = 0
     while end < len(keys) and keys[end] >> _SHIFT == hi:
-        t += 1 if codes[np.int64(keys[end] & _LOW)] >= 0 else 0
+        t += 1 if keys[end] & _LOW != 0 else 0
         end += 1
     return end, t
 
 
 @_njit(nogil=True)
-def _keys_rank_sums(keys, codes, sizes, n_cells, out):
-    """:func:`_column_rank_sums` for float32 values packed with their cells
-    (:func:`_key`): one direct sort, no indirection."""
-    keys.sort()
+def _value(hi, scratch):
+    """The float32 value of a key's high half (``scratch``: a uint32 array of one, and
+    its float32 view, for the bit cast)."""
+    bits, as_float = scratch
+    if hi >= _ZERO:
+        bits[0] = np.uint32(hi - _ZERO)
+    else:
+        bits[0] = np.uint32(_LOW - hi)
+    return np.float64(as_float[0])
+
+
+@_njit(nogil=True)
+def _keys_rank_sums(keys, buf, sizes, n_cells, out, values, positive):
+    """:func:`_column_rank_sums` for float32 values packed with their groups
+    (:func:`_key`): one radix sort, no indirection (``buf`` is scratch). Also adds
+    each group's values to ``values`` and its values above zero to ``positive`` (a tie
+    block holds one value, so it is unpacked once)."""
+    keys = _radix_sort(keys, buf)
+    bits = np.empty(1, dtype=np.uint32)
+    scratch = (bits, bits.view(np.float32))
     stored = np.zeros(len(sizes), dtype=np.int64)
-    n_neg, n_zero = _key_zero_block(keys, codes, n_cells)
+    n_neg, n_zero = _key_zero_block(keys, n_cells)
     tie = float(n_zero) ** 3 - n_zero
     below = 0
     k = 0
     while k < len(keys):
         hi = keys[k] >> _SHIFT
-        end, t = _block_end(keys, k, codes)
+        end, t = _block_end(keys, k)
         if hi >= _ZERO and below == n_neg:  # the zero block sits here
             below += n_zero
         if hi != _ZERO and t > 0:
             rank = below + (t + 1) / 2.0
+            v = _value(hi, scratch)
             for j in range(k, end):
-                g = codes[np.int64(keys[j] & _LOW)]
+                g = _group(keys[j])
                 if g >= 0:
                     out[g] += rank
                     stored[g] += 1
+                    values[g] += v
+                    positive[g] += 1.0 if v > 0 else 0.0
             tie += float(t) ** 3 - t
             below += t
         k = end
@@ -181,28 +241,36 @@ def _keys_rank_sums(keys, codes, sizes, n_cells, out):
 
 @_njit(nogil=True, parallel=True)
 def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
-    """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view)."""
+    """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view), with the
+    sums of the values and the counts above zero per (column, code)."""
     n_cols = len(indptr) - 1
     sums = np.zeros((n_cols, len(sizes)))
+    values = np.zeros((n_cols, len(sizes)))
+    positive = np.zeros((n_cols, len(sizes)))
     ties = np.zeros(n_cols)
     for c in numba.prange(n_cols):
         lo, hi = indptr[c], indptr[c + 1]
         keys = np.empty(hi - lo, dtype=np.uint64)
         for k in range(hi - lo):
-            keys[k] = _key(bits[lo + k], rows[lo + k])
-        ties[c] = _keys_rank_sums(keys, codes, sizes, n_cells, sums[c])
-    return sums, ties
+            keys[k] = _key(bits[lo + k], codes[rows[lo + k]])
+        buf = np.empty_like(keys)
+        ties[c] = _keys_rank_sums(keys, buf, sizes, n_cells, sums[c], values[c], positive[c])
+    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
-def _rank_sums_keys(keys, indptr, codes, sizes, n_cells):
-    """:func:`_rank_sums` for columns already packed as keys (sorted here, in place)."""
+def _rank_sums_keys(keys, indptr, sizes, n_cells):
+    """:func:`_rank_sums_f32` for columns already packed as keys (sorted here)."""
     n_cols = len(indptr) - 1
     sums = np.zeros((n_cols, len(sizes)))
+    values = np.zeros((n_cols, len(sizes)))
+    positive = np.zeros((n_cols, len(sizes)))
     ties = np.zeros(n_cols)
     for c in numba.prange(n_cols):
-        ties[c] = _keys_rank_sums(keys[indptr[c] : indptr[c + 1]], codes, sizes, n_cells, sums[c])
-    return sums, ties
+        column = keys[indptr[c] : indptr[c + 1]]
+        buf = np.empty_like(column)
+        ties[c] = _keys_rank_sums(column, buf, sizes, n_cells, sums[c], values[c], positive[c])
+    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
@@ -221,7 +289,7 @@ def _csr_chunk_counts(indices, indptr, cursor, hi, lo, n_parts):
 
 
 @_njit(nogil=True, parallel=True)
-def _csr_chunk_keys(bits, indices, indptr, cursor, hi, fill, n_keys):
+def _csr_chunk_keys(bits, indices, indptr, codes, cursor, hi, fill, n_keys):
     """Columns up to ``hi`` of a float32 CSR matrix (sorted indices) as packed keys,
     parts of the rows in parallel; ``fill[part, column]`` is where each part writes."""
     n_rows = len(indptr) - 1
@@ -234,19 +302,19 @@ def _csr_chunk_keys(bits, indices, indptr, cursor, hi, fill, n_keys):
             j = cursor[row]
             while j < indptr[row + 1] and indices[j] < hi:
                 c = indices[j] - lo
-                keys[fill[part, c]] = _key(bits[j], row)
+                keys[fill[part, c]] = _key(bits[j], codes[row])
                 fill[part, c] += 1
                 j += 1
             cursor[row] = j
     return keys
 
 
-def _csr_keys(X, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
+def _csr_keys(X, codes, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
     n_parts = max(1, numba.get_num_threads())
     counts = _csr_chunk_counts(X.indices, X.indptr, cursor, hi, lo, n_parts)
     fill = out_indptr[:-1][None, :] + np.cumsum(counts, axis=0) - counts
     bits = X.data.view(np.uint32)
-    return _csr_chunk_keys(bits, X.indices, X.indptr, cursor, hi, fill, out_indptr[-1])
+    return _csr_chunk_keys(bits, X.indices, X.indptr, codes, cursor, hi, fill, out_indptr[-1])
 
 
 @_njit(nogil=True)
@@ -285,16 +353,16 @@ def _chunk_bounds(per_column: np.ndarray, budget: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _csr_columns(X) -> Iterator[tuple[int, int, tuple]]:
+def _csr_columns(X, codes) -> Iterator[tuple[int, int, tuple]]:
     if not X.has_sorted_indices:
         X = X.sorted_indices()  # a copy; the caller's matrix keeps its order
     per_column = np.bincount(X.indices, minlength=X.shape[1])
     cursor = X.indptr[:-1].astype(np.int64)
-    packed = X.dtype == np.float32 and X.shape[0] < 2**32
+    packed = X.dtype == np.float32
     for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
         out_indptr = np.concatenate([[0], np.cumsum(per_column[lo:hi])]).astype(np.int64)
         if packed:
-            yield lo, hi, (_csr_keys(X, cursor, lo, hi, out_indptr), out_indptr)
+            yield lo, hi, (_csr_keys(X, codes, cursor, lo, hi, out_indptr), out_indptr)
             continue
         vals, rows = _csr_chunk_to_csc(X.data, X.indices, X.indptr, cursor, lo, hi, out_indptr)
         yield lo, hi, (vals, rows, out_indptr)
@@ -334,10 +402,11 @@ def _backed_sparse_columns(X) -> Iterator[tuple[int, int, tuple]]:
         yield lo, hi, _as_columns(sparse.vstack(parts, format="csr"))
 
 
-def _column_chunks(X) -> Iterator[tuple[int, int, tuple]]:
-    """``(lo, hi, (values, cells, indptr))`` for consecutive chunks of genes."""
+def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
+    """``(lo, hi, (values, cells, indptr))`` for consecutive chunks of genes, or
+    ``(lo, hi, (keys, indptr))`` for float32 CSR (values packed with their groups)."""
     if sparse.issparse(X):
-        return _csr_columns(X) if X.format == "csr" else _csc_columns(X)
+        return _csr_columns(X, codes) if X.format == "csr" else _csc_columns(X)
     if hasattr(X, "to_memory"):
         return _backed_sparse_columns(X)
     return _sliced_columns(X)
@@ -345,13 +414,49 @@ def _column_chunks(X) -> Iterator[tuple[int, int, tuple]]:
 
 def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int):
     """Rank sums ``(genes, codes)`` and tie sums of one chunk, by the fastest kernel
-    its layout allows: packed keys, float32 values, or any other values."""
+    its layout allows: packed keys, float32 values, or any other values; with the
+    sums of the values and counts above zero ``(genes, codes)`` from the float32
+    kernels (``None`` from the others)."""
     if len(columns) == 2:  # (keys, indptr)
-        return _rank_sums_keys(*columns, codes, sizes, n_cells)
+        sums, ties, values, positive = _rank_sums_keys(*columns, sizes, n_cells)
+        return sums, ties, (values, positive)
     vals, rows, indptr = columns
-    if vals.dtype == np.float32 and n_cells < 2**32:
-        return _rank_sums_f32(vals.view(np.uint32), rows, indptr, codes, sizes, n_cells)
-    return _rank_sums(vals, rows, indptr, codes, sizes, n_cells)
+    if vals.dtype == np.float32:
+        bits = vals.view(np.uint32)
+        sums, ties, values, positive = _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells)
+        return sums, ties, (values, positive)
+    return (*_rank_sums(vals, rows, indptr, codes, sizes, n_cells), None)
+
+
+def _rank_pass(X, codes: np.ndarray, sizes: np.ndarray):
+    """Rank sums ``(codes, genes)``, tie sums per gene, and (float32 input) the sums of
+    the values and the counts above zero ``(codes, genes)``, else ``None``."""
+    n_cells = int(sizes.sum())
+    sums = np.zeros((len(sizes), X.shape[1]))
+    ties = np.zeros(X.shape[1])
+    values, positive, fused = np.zeros_like(sums), np.zeros_like(sums), True
+    for lo, hi, columns in _column_chunks(X, codes):
+        chunk_sums, ties[lo:hi], chunk_values = _chunk_rank_sums(columns, codes, sizes, n_cells)
+        sums[:, lo:hi] = chunk_sums.T
+        fused = fused and chunk_values is not None
+        if fused:
+            values[:, lo:hi], positive[:, lo:hi] = chunk_values[0].T, chunk_values[1].T
+    return sums, ties, (values, positive) if fused else None
+
+
+def _deviations(sums, ties, sizes, n_groups: int, tie_correct: bool):
+    """Each group's rank sum minus its expectation and its standard deviation under the
+    null (tie-corrected when ``tie_correct``), ``(n_groups, n_genes)`` each."""
+    n_cells = int(sizes.sum())
+    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else np.ones(len(ties))
+    n_active = sizes[:n_groups, None].astype(np.float64)
+    deviation = sums[:n_groups] - n_active * (n_cells + 1) / 2.0
+    std_dev = np.sqrt(coef[None, :] * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
+    return deviation, std_dev
+
+
+def _sizes(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
 
 
 def wilcoxon_scores(X, codes: np.ndarray, n_groups: int, tie_correct: bool) -> np.ndarray:
@@ -375,31 +480,35 @@ def rank_sum_deviations(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
     ``tie_correct``); both ``(n_groups, n_genes)``. ``codes`` as in :func:`wilcoxon_scores`.
     """
     codes = np.asarray(codes, dtype=np.int64)
-    sizes = np.bincount(codes[codes >= 0], minlength=n_groups + 1).astype(np.int64)
-    n_cells = int(sizes.sum())
-    sums = np.zeros((n_groups + 1, X.shape[1]))
-    ties = np.zeros(X.shape[1])
-    for lo, hi, columns in _column_chunks(X):
-        chunk_sums, ties[lo:hi] = _chunk_rank_sums(columns, codes, sizes, n_cells)
-        sums[:, lo:hi] = chunk_sums.T
-    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else np.ones(X.shape[1])
-    n_active = sizes[:n_groups, None].astype(np.float64)
-    deviation = sums[:n_groups] - n_active * (n_cells + 1) / 2.0
-    std_dev = np.sqrt(coef[None, :] * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
-    return deviation, std_dev
+    sizes = _sizes(codes, n_groups)
+    sums, ties, _ = _rank_pass(X, codes, sizes)
+    return _deviations(sums, ties, sizes, n_groups, tie_correct)
 
 
 def wilcoxon_pvalues(deviation: np.ndarray, std_dev: np.ndarray, continuity: bool):
     """Two-sided p-values of the normal approximation; with ``continuity`` the
     deviation is moved 1/2 towards zero first, as R's ``wilcox.test(correct=TRUE)``
-    does (``z = (d - sign(d) / 2) / sigma``). 1 where the deviation is undefined."""
-    from scipy import special
-
+    does (``z = (d - sign(d) / 2) / sigma``). 1 where the deviation is undefined.
+    (``scipy.stats.norm.sf(z)`` is ``special.ndtr(-z)``: no import of scipy.stats.)"""
     shift = 0.5 * np.sign(deviation) if continuity else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.abs(deviation - shift) / std_dev
     pvals = 2 * special.ndtr(-z)
     return np.where(np.isnan(pvals), 1.0, pvals)
+
+
+def _deviations_and_stats(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
+    """:func:`rank_sum_deviations` and the group statistics of every gene (n, sums,
+    counts above zero), taken from the ranking's own pass for float32 input (one read
+    of ``X``; no variances: ``m2`` is ``None``), else from a pass of their own."""
+    codes = np.asarray(codes, dtype=np.int64)
+    sizes = _sizes(codes, n_groups)
+    sums, ties, fused = _rank_pass(X, codes, sizes)
+    if fused is None:
+        st = group_stats_all(X, codes, n_groups + 1)
+    else:  # the Wilcoxon test needs no variances
+        st = GroupStats(n=sizes, sums=fused[0], m2=None, n_pos=fused[1])
+    return _deviations(sums, ties, sizes, n_groups, tie_correct), st
 
 
 def wilcoxon_ranking(
@@ -409,40 +518,42 @@ def wilcoxon_ranking(
     request: Mapping,
     log1p,
     one_pass: dict | None = None,
+    depth: int | None = None,
 ) -> dict:
-    """A full ``rank_genes_groups``-style Wilcoxon result for every group in
-    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`); the group statistics
-    go to ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``."""
-
+    """A ``rank_genes_groups``-style Wilcoxon result for every group in
+    ``group_names`` (``codes`` as in :func:`wilcoxon_scores`): each group's top
+    ``depth`` genes (all genes when ``None``); the group statistics go to
+    ``one_pass["stats"]`` when a dict is given, as in ``ttest_ranking``. With
+    ``request["continuity"]`` the p-values take R's continuity correction."""
     n_groups = len(group_names)
-    st = group_stats_all(expr.X, codes, n_groups + 1)
+    tie_correct = bool(request.get("tie_correct", False))
+    (deviation, std_dev), st = _deviations_and_stats(expr.X, codes, n_groups, tie_correct)
     if one_pass is not None:
         one_pass["stats"] = st
     bad = ~np.isfinite(st.sums).all(axis=0)
     refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    tie_correct = bool(request.get("tie_correct", False))
     continuity = bool(request.get("continuity", False))
-    deviation, std_dev = rank_sum_deviations(expr.X, codes, n_groups, tie_correct)
     with np.errstate(invalid="ignore", divide="ignore"):
-        all_scores = deviation / std_dev
-    all_scores[np.isnan(all_scores)] = 0
-    all_pvals = wilcoxon_pvalues(deviation, std_dev, continuity)
+        scores = deviation / std_dev
+    scores[np.isnan(scores)] = 0
+    pvals = wilcoxon_pvalues(deviation, std_dev, continuity)
     total_s, total_n = st.sums.sum(0), st.n.sum()
-    expm1 = _expm1(log1p)
-    fields = {k: {} for k in _DTYPES}
-    for i, group in enumerate(group_names):
-        scores, pvals = all_scores[i], all_pvals[i]
-        mean_g = st.sums[i] / np.float64(st.n[i])
-        mean_r = (total_s - st.sums[i]) / np.float64(total_n - st.n[i])
-        logfc = np.log2((expm1(mean_g) + 1e-9) / (expm1(mean_r) + 1e-9))
-        order = _top_order(scores)
-        fields["names"][group] = np.asarray(expr.var_names)[order]
-        fields["scores"][group] = scores[order]
-        fields["pvals"][group] = pvals[order]
-        fields["pvals_adj"][group] = _adjust(pvals, request["corr_method"])[order]
-        fields["logfoldchanges"][group] = logfc[order]
+    logfc = _logfc(log1p)
+
+    def fold_changes(i: int, genes: np.ndarray) -> np.ndarray:
+        n_g = np.float64(st.n[i])
+        mean_g = st.sums[i, genes] / n_g
+        mean_r = (total_s[genes] - st.sums[i, genes]) / (total_n - n_g)
+        return logfc(mean_g, mean_r)
+
+    columns = {
+        "scores": scores,
+        "pvals": lambda i, genes: pvals[i, genes],
+        "pvals_adj": adjust_rows(pvals, request["corr_method"]),
+        "logfoldchanges": fold_changes,
+    }
     return ranking_result(
-        fields,
+        ordered_fields(columns, expr.var_names, group_names, depth),
         expr,
         {**request, "method": "wilcoxon"},
         group_names,

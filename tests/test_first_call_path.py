@@ -1,0 +1,152 @@
+"""Grouped statistics of a few genes take scipy's path while numba has not started in
+the process (its start costs more than such work), and both paths give the same
+numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import ROOT, make_synthetic
+from scipy import sparse
+
+import sc_heatmaps as sch
+from sc_heatmaps import _aggregate
+
+GENES = ["G00", "G05", "G10", "G17", "G29"]
+
+
+def _layout(adata, layout: str):
+    out = adata.copy()
+    X = np.asarray(out.X.toarray() if sparse.issparse(out.X) else out.X, dtype=np.float32)
+    X[X < 0.5] = 0
+    out.X = {"csr": sparse.csr_matrix, "csc": sparse.csc_matrix, "dense": np.asarray}[layout](X)
+    return out
+
+
+def _both_paths(adata, monkeypatch, **kws):
+    runs = {}
+    for name, limit in (("compiled", 0), ("scipy", 10**18)):
+        monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", limit)
+        monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+        runs[name] = sch.get.grouped_expression(adata, GENES, ["dataset", "cluster"], **kws)
+    return runs["compiled"], runs["scipy"]
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "dense"])
+@pytest.mark.parametrize("stat", ["mean", "fraction"])
+def test_scipy_and_compiled_paths_give_the_same_statistics(layout, stat, monkeypatch):
+    adata = _layout(make_synthetic(), layout)
+    compiled, scipy_path = _both_paths(adata, monkeypatch, stat=stat)
+    np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
+    # and both are numpy's group means / fractions
+    dense = np.asarray(adata.X.toarray() if sparse.issparse(adata.X) else adata.X)
+    cells = (adata.obs["dataset"] == "d1").to_numpy() & (adata.obs["cluster"] == "c0").to_numpy()
+    cols = adata.var_names.get_indexer(GENES)
+    rows = dense[cells][:, cols].astype(np.float64)
+    expected = rows.mean(axis=0) if stat == "mean" else (rows > 0).mean(axis=0)
+    column = next(c for c in scipy_path.matrix.columns if "d1" in str(c) and "c0" in str(c))
+    np.testing.assert_allclose(scipy_path.matrix[column].to_numpy(), expected, rtol=1e-12)
+
+
+def test_both_paths_find_the_same_nonfinite_genes(monkeypatch):
+    adata = _layout(make_synthetic(), "dense")
+    adata.X[3, adata.var_names.get_loc("G10")] = np.nan
+    adata.X = sparse.csr_matrix(adata.X)
+    compiled, scipy_path = _both_paths(adata, monkeypatch, missing="drop")
+    assert (
+        list(compiled.matrix.index) == list(scipy_path.matrix.index) == ["G00", "G05", "G17", "G29"]
+    )
+    np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
+
+
+def test_compiled_path_once_numba_has_started(monkeypatch):
+    adata = _layout(make_synthetic(), "csr")
+    monkeypatch.setattr(_aggregate, "numba_started", lambda: True)
+    assert _aggregate.compiled_pays(adata.X, np.arange(3))
+    monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+    assert not _aggregate.compiled_pays(adata.X, np.arange(3))
+    monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", adata.X.nnz)
+    assert _aggregate.compiled_pays(adata.X, np.arange(3))
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import sc_heatmaps as sch
+    from sc_heatmaps._aggregate import numba_started
+
+    adata = sch.datasets.example()
+    sch.get.grouped_expression(adata, list(adata.var_names[:20]), "cluster")
+    print(json.dumps({"started": numba_started(), "numba": "numba" in sys.modules}))
+    """
+)
+
+
+def test_a_first_small_call_does_not_start_numba():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"started": False, "numba": False}
+
+
+CLI = textwrap.dedent(
+    """
+    import json, sys
+    import sc_heatmaps._aggregate as agg
+    if sys.argv[2] == "compiled":
+        agg.BINCOUNT_MAX_VALUES = 0
+    import sc_heatmaps.cli as cli
+    argv = ["markers", "-i", sys.argv[1], "--groupby", "cluster", "--method", "t-test"]
+    code = cli.main([*argv, "-o", sys.argv[3]])
+    print(json.dumps({"code": code, "numba": "numba" in sys.modules}))
+    """
+)
+
+
+def test_ttest_markers_of_a_small_file_skip_numba_and_equal_the_compiled_pass(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    example = str(ROOT / "data" / "example.h5ad")
+    out = {}
+    for path in ("bincount", "compiled"):
+        tsv = tmp_path / f"{path}.tsv"
+        done = subprocess.run(
+            [sys.executable, "-c", CLI, example, path, str(tsv)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            cwd=tmp_path,
+        )
+        out[path] = json.loads(done.stdout.strip().splitlines()[-1]), tsv.read_text()
+    assert out["bincount"][0] == {"code": 0, "numba": False}
+    assert out["compiled"][0] == {"code": 0, "numba": True}
+    assert out["bincount"][1] == out["compiled"][1]
+
+
+def test_whole_matrix_statistics_equal_on_both_paths(monkeypatch):
+    adata = _layout(make_synthetic(), "csr")
+    codes = adata.obs["cluster"].cat.codes.to_numpy().astype(np.int64)
+    runs = {}
+    for name, limit in (("compiled", 0), ("bincount", 10**18)):
+        monkeypatch.setattr(_aggregate, "BINCOUNT_MAX_VALUES", limit)
+        monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+        runs[name] = _aggregate.group_stats_all(adata.X, codes, 4)
+    for field in ("sums", "n_pos"):
+        a, b = getattr(runs["compiled"], field), getattr(runs["bincount"], field)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+    # squared deviations from different shifts (each group's first stored value, its
+    # stored values' mean): equal to rounding
+    np.testing.assert_allclose(runs["compiled"].m2, runs["bincount"].m2, rtol=1e-10, atol=0)
+    # and both are numpy's two-pass variances
+    dense = adata.X.toarray().astype(np.float64)
+    for g in range(4):
+        expected = dense[codes == g].var(axis=0, ddof=1)
+        np.testing.assert_allclose(runs["bincount"].var[g], expected, rtol=1e-10)
