@@ -125,6 +125,10 @@ def co_expression_stats(
             rows += _panel_rows(sub, str(panel), False, has_color, opts)
     rows += _panel_rows(cells, POOLED, True, has_color and "split" not in cells, opts)
     frame = pd.DataFrame(rows)
+    # names as objects: a pooled row's None stays None (pandas 3 would store the column
+    # as strings, with NaN for None)
+    for column in ("split", "group"):
+        frame[column] = pd.Series([r[column] for r in rows], index=frame.index, dtype=object)
     if "split" not in cells:
         frame = frame.drop(columns=["split", "all_panels"])
     return frame
@@ -227,6 +231,12 @@ def dual_expression(
     )
     if exclude_double_zero:
         cells = cells[(cells["x"] > threshold) | (cells["y"] > threshold)]
+        if cells.empty:
+            raise ValueError(
+                f"exclude_double_zero=True leaves no cell: none of the {int(mask.sum())} cells "
+                f"has {gene_x!r} or {gene_y!r} above threshold={threshold!r} in "
+                f"source={source!r}; lower the threshold or pass exclude_double_zero=False."
+            )
     return DualExpression(
         cells=cells,
         stats=table,
