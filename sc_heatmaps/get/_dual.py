@@ -231,12 +231,6 @@ def dual_expression(
     )
     if exclude_double_zero:
         cells = cells[(cells["x"] > threshold) | (cells["y"] > threshold)]
-        if cells.empty:
-            raise ValueError(
-                f"exclude_double_zero=True leaves no cell: none of the {int(mask.sum())} cells "
-                f"has {gene_x!r} or {gene_y!r} above threshold={threshold!r} in "
-                f"source={source!r}; lower the threshold or pass exclude_double_zero=False."
-            )
     return DualExpression(
         cells=cells,
         stats=table,
