@@ -277,7 +277,15 @@ def _readme_cli_examples() -> list[str]:
 def test_readme_cli_examples_run(tmp_path):
     examples = _readme_cli_examples()
     commands = {shlex.split(e)[1] for e in examples}
-    assert commands == {"markers", "heatmap", "dual", "correlation", "interactive", "demo"}
+    assert commands == {
+        "markers",
+        "heatmap",
+        "dual",
+        "correlation",
+        "interactive",
+        "demo",
+        "dotplot",
+    }
     for example in examples:
         args = [str(EXAMPLE) if a == "data/example.h5ad" else a for a in shlex.split(example)[1:]]
         r = run(*args, cwd=tmp_path)

@@ -108,7 +108,7 @@ def heatmap_call(inp, state):
 
 def _marks(inp, state, groupby, cluster_key, dataset_key) -> dict | None:
     """The significance test the controls ask for, or ``None`` (box not ticked)."""
-    if not inp.mark_significant():
+    if not _optional(inp, "mark_significant"):  # the card exists only with sample columns
         return None
     if cluster_key is None or dataset_key is None or len(groupby) < 2:
         raise InputError(
@@ -123,6 +123,17 @@ def _marks(inp, state, groupby, cluster_key, dataset_key) -> dict | None:
     if reference not in state.categories(dataset_key):
         raise InputError(f"choose the reference among the categories of {dataset_key!r}")
     return {"sample_key": sample_key, "reference": reference, **differences_method(state.adata)}
+
+
+def _optional(inp, name: str, default=None):
+    """The value of a control the page may not have (shiny raises its SilentException
+    for a control that was never rendered): ``default`` then."""
+    from shiny.types import SilentException
+
+    try:
+        return getattr(inp, name)()
+    except (SilentException, KeyError):
+        return default
 
 
 def dual_call(inp, state):

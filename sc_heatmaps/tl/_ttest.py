@@ -71,11 +71,15 @@ def _adjust(pvals: np.ndarray, corr_method: str) -> np.ndarray:
 
 
 def _top_order(scores: np.ndarray, n: int | None = None) -> np.ndarray:
-    """scanpy's ``_select_top_n``: the ``n`` highest scores (all genes when ``None``),
-    highest first (same numpy calls, same tie order). Only the top ``n`` are sorted."""
-    n = len(scores) if n is None else min(n, len(scores))
-    partition = np.argpartition(scores, -n)[-n:]
-    return partition[np.argsort(scores[partition])[::-1]]
+    """The ``n`` highest scores (all genes when ``None``), highest first, in the order of
+    scanpy's ``_select_top_n`` over every gene (``rank_genes_groups``' default
+    ``n_genes``): the same numpy calls, so tied scores come in scanpy's order. The whole
+    order is always built (a partition of the top ``n`` alone breaks ties differently,
+    e.g. with numpy 1.26) and cut to ``n``; the other fields are computed for those."""
+    total = len(scores)
+    partition = np.argpartition(scores, -total)[-total:]
+    order = partition[np.argsort(scores[partition])[::-1]]
+    return order if n is None else order[: min(n, total)]
 
 
 def adjust_rows(pvals: np.ndarray, corr_method: str):
