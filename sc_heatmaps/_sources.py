@@ -229,3 +229,27 @@ def _nonfinite_columns(X) -> np.ndarray:
     if X.format == "csr":  # CSR indices are column numbers
         return np.unique(X.indices[bad])
     return np.unique(np.searchsorted(X.indptr, bad, side="right") - 1)  # CSC: column runs
+
+
+COUNT_SAMPLE_VALUES = 1_000_000
+
+
+def _sample_values(X) -> np.ndarray:
+    """Values of the first cells (about ``COUNT_SAMPLE_VALUES`` of them), in memory."""
+    per_cell = max(
+        1, X.shape[1] if getattr(X, "nnz", None) is None else X.nnz // max(1, X.shape[0])
+    )
+    block = X[: max(1, min(X.shape[0], COUNT_SAMPLE_VALUES // per_cell))]
+    block = block.compute() if is_dask(block) else block
+    return np.asarray(block.data if sparse.issparse(block) else block)
+
+
+def looks_like_counts(X) -> bool:
+    """True when the first cells' values are non-negative integers above 1: raw counts,
+    not the log1p values that fold changes assume (scanpy's check, on a sample)."""
+    values = _sample_values(X).ravel()
+    if values.size == 0 or np.signbit(values).any():
+        return False
+    with np.errstate(invalid="ignore"):  # inf and NaN are refused elsewhere, by name
+        integers = values.dtype.kind in "iub" or not np.any(values % 1)
+    return bool(integers and values.max(initial=0) > 1)

@@ -241,6 +241,48 @@ def test_logfc_against_reference_within_each_cluster(synthetic):
     assert vcenter == 0 and vmin == -vmax
 
 
+def test_logfc_on_raw_counts_is_refused_naming_the_source_and_log_layers(kang_raw):
+    # Kang's X holds raw counts: a "log2 fold change" from count means would be
+    # (mean_a - mean_b) / ln 2, a wrong number on the colour bar
+    before = fingerprint(kang_raw)
+    refused = r"source='RNA' \(adata\.X\) looks like raw counts.*'logcounts'"
+    with pytest.raises(ValueError, match=refused):
+        sch.pl.dotplot(
+            kang_raw,
+            ["ISG15", "IFI6"],
+            cluster_key="cluster_id",
+            dataset_key="group_id",
+            color="logfc",
+            reference="ctrl",
+        )
+    assert fingerprint(kang_raw) == before
+
+
+def test_logfc_on_kangs_log_layer_equals_numpy_per_cluster(kang_raw):
+    genes = ["ISG15", "IFI6", "IFIT3", "MX1"]
+    plot = sch.pl.dotplot(
+        kang_raw,
+        genes,
+        cluster_key="cluster_id",
+        dataset_key="group_id",
+        color="logfc",
+        reference="ctrl",
+        source="logcounts",
+        layout="paired",
+    )
+    got = as_matrix(drawn_dots(plot)[""], "value", plot.data.shape)
+    X = kang_raw[:, genes].layers["logcounts"].toarray().astype(np.float64)
+    obs = kang_raw.obs
+    meta = plot.spec.col_meta
+    for j, (c, d) in enumerate(meta[["cluster_id", "group_id"]].itertuples(index=False)):
+        a = X[((obs.group_id == d) & (obs.cluster_id == c)).to_numpy()].mean(0)
+        b = X[((obs.group_id == "ctrl") & (obs.cluster_id == c)).to_numpy()].mean(0)
+        np.testing.assert_allclose(got[:, j], (a - b) / np.log(2), atol=1e-6)
+    # the interferon genes go up in every stimulated cell type (Kang et al. 2018)
+    stim = (meta["group_id"] == "stim").to_numpy()
+    assert (got[:, stim] > 0.5).all()
+
+
 @pytest.mark.parametrize(
     ("kws", "match"),
     [

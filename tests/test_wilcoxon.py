@@ -183,7 +183,7 @@ def test_backed_is_read_in_chunks_never_whole(tmp_path, monkeypatch, kind):
     monkeypatch.setattr(wx, "CHUNK_ENTRIES", 800)
     # the raw-count check reads the first cells only; on this small file its default
     # sample would be every cell (anndata 0.10 then loads the matrix whole)
-    monkeypatch.setattr("sc_heatmaps.tl._checks.COUNT_SAMPLE_VALUES", 500)
+    monkeypatch.setattr("sc_heatmaps._sources.COUNT_SAMPLE_VALUES", 500)
     # and so would the one-pass group statistics (fold changes), read in row chunks
     monkeypatch.setattr("sc_heatmaps._aggregate.CHUNK_ROWS", 60)
     for tie_correct in (False, True):

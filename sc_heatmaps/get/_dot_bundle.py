@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._heatmap_options import GroupedHeatmapOptions
 from .._labels import joined
+from .._sources import layer_names, looks_like_counts, resolve_source
 from ..arrange._limits import color_limits
 from ..arrange._significance import marks_columns
 from ._bundle import HeatmapBundle, grouped_bundle
@@ -104,6 +105,7 @@ def _heatmap_options(opts) -> GroupedHeatmapOptions:
 def _logfc_fields(adata, base: HeatmapBundle, opts) -> dict:
     """Colours as log2 fold changes against ``reference`` within each cluster, on a
     scale centred at 0 (symmetric unless vmin/vmax are given)."""
+    _refuse_counts(adata, opts.source)
     lfc = logfc_against(base.unscaled, base.col_meta, opts.dataset_key, opts.reference)
     lfc.index = base.data.index
     values = lfc.to_numpy(dtype=np.float64)
@@ -115,6 +117,21 @@ def _logfc_fields(adata, base: HeatmapBundle, opts) -> dict:
     limits = color_limits(values, None, lo, hi, 0.0 if opts.vcenter is None else opts.vcenter)
     label = f"log2 fold change\nvs {opts.reference} ({opts.source})"
     return {"data": lfc, "limits": limits, "value_label": label}
+
+
+def _refuse_counts(adata, source: str) -> None:
+    """Fold changes from log1p means are wrong on raw counts (a mean count of 40 would
+    read as e^40): refused, where the markers' tests only warn as scanpy does, because
+    the figure would print the wrong numbers on its colour bar."""
+    expr = resolve_source(adata, source)
+    if looks_like_counts(expr.X):
+        choices = ", ".join(repr(k) for k in layer_names(adata)) or "none"
+        raise ValueError(
+            f"color='logfc' needs log-normalised values, but source={source!r} "
+            f"({expr.where}) looks like raw counts (non-negative integers). Choose a "
+            f"log-normalised source (layers: {choices}), or normalise and log-transform "
+            "first (sc.pp.normalize_total, then sc.pp.log1p); color='mean' draws counts."
+        )
 
 
 def logfc_against(means: pd.DataFrame, col_meta: pd.DataFrame, dataset_key: str, reference):

@@ -10,12 +10,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 
-import numpy as np
-from scipy import sparse
-
-from .._intake import is_dask
 from .._plural import counted, plural
-from .._sources import Expression
+from .._sources import Expression, looks_like_counts
 
 
 def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
@@ -28,28 +24,10 @@ def refuse_nonfinite(expr: Expression, genes: list[str]) -> None:
         )
 
 
-COUNT_SAMPLE_VALUES = 1_000_000
-
-
-def _sample_values(X) -> np.ndarray:
-    """Values of the first cells (about ``COUNT_SAMPLE_VALUES`` of them), in memory."""
-    per_cell = max(
-        1, X.shape[1] if getattr(X, "nnz", None) is None else X.nnz // max(1, X.shape[0])
-    )
-    block = X[: max(1, min(X.shape[0], COUNT_SAMPLE_VALUES // per_cell))]
-    block = block.compute() if is_dask(block) else block
-    return np.asarray(block.data if sparse.issparse(block) else block)
-
-
 def warn_if_counts(expr: Expression) -> None:
     """Warn, as scanpy does, when the values look like raw counts: fold changes assume
     log1p-transformed values (an integer count of 200 gives an infinite one)."""
-    values = _sample_values(expr.X).ravel()
-    if values.size == 0 or np.signbit(values).any():
-        return
-    with np.errstate(invalid="ignore"):  # inf and NaN are refused later, by name
-        integers = values.dtype.kind in "iub" or not np.any(values % 1)
-    if integers and values.max(initial=0) > 1:
+    if looks_like_counts(expr.X):
         warnings.warn(
             f"The values in {expr.where} look like raw counts (non-negative integers); "
             "markers and log fold changes assume log-normalised values. Normalise and "
