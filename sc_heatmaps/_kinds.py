@@ -1,7 +1,7 @@
 """The registry of figure kinds drawn from genes x groups: one entry per kind.
 
 A figure kind of the heatmap's shape (genes in rows, groups of cells in columns, the
-grouped heatmap's options for genes and groups, and its own) is
+options of :class:`~sc_heatmaps._heatmap_options.GroupedFigureOptions` and its own) is
 written once, here: its public function, its options class, the two steps the public
 function runs (the bundle, then the drawing; the app runs them itself to cache the
 statistics), its ``sc-heatmaps`` subcommand and the label of the app's switch. The
@@ -39,7 +39,8 @@ class FigureKind:
     function
         The public function, ``f(adata, var_names, groupby, **options)``.
     options
-        Its options class (with the grouped heatmap's fields for genes and groups).
+        Its options class, a subclass of ``GroupedFigureOptions`` (the command line
+        sets its shared fields with the flags every such subcommand has).
     bundle
         ``bundle(adata, var_names, groupby, opts, *, expression, find_markers)``: the
         frames drawn (``expression`` and ``find_markers`` as in ``grouped_bundle``).
