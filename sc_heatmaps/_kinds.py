@@ -12,6 +12,12 @@ subcommands and kind switches from :data:`KINDS`, so a new kind is one more
 Functions and steps are named ``"module:attribute"`` and imported on first use (the
 command line builds its parser without loading the plotting stack); objects are
 accepted as well.
+
+A new kind is its new pieces (an options class derived from ``GroupedFigureOptions``,
+a bundle step unless ``grouped_bundle`` serves, a body for the board, a thin public
+function with its draw step) and two edits of existing files: its :func:`register`
+entry below, and its name in ``sc_heatmaps/pl/__init__.py``. Then tests and docs
+(``tests/test_figure_kinds.py`` registers a kind from a test module to prove it).
 """
 
 from __future__ import annotations
