@@ -1,6 +1,7 @@
 """The options of :func:`sc_heatmaps.pl.dotplot`, written once (see :mod:`sc_heatmaps._options`).
 
-The grouped heatmap's options (genes, groups, clustering, labels, limits) plus what a
+The options shared with the grouped heatmap (genes, groups, clustering, labels, limits;
+:class:`~sc_heatmaps._heatmap_options.GroupedFigureOptions`) plus what a
 dot says: its size (fraction of cells expressing, through the size map of
 :class:`sc_heatmaps.pl._dot_body.SizeMap`) and its colour (mean or log fold change).
 Bounds are declared in each field's metadata.
@@ -8,31 +9,26 @@ Bounds are declared in each field's metadata.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._heatmap_options import Labels
+from ._heatmap_options import GroupedFigureOptions
 from ._option_checks import option_error
-from ._options import Options
 
 LAYOUTS = ("columns", "paired", "split")
 
 
 @dataclass(frozen=True)
-class DotPlotOptions(Options):
-    """Options of :func:`sc_heatmaps.pl.dotplot` (see its docstring)."""
+class DotPlotOptions(GroupedFigureOptions):
+    """Options of :func:`sc_heatmaps.pl.dotplot` (see its docstring): the shared ones
+    (other defaults for ``n_genes``, ``scale`` and ``cmap``) and what a dot says."""
 
-    cluster_key: str | None = None
-    dataset_key: str | None = None
     n_genes: int = field(default=5, metadata={"ge": 1})
-    markers: Literal["top", "conserved"] = "top"
-    source: str = "RNA"
-    clusters: str | Sequence[str] | None = None
+    scale: Literal["zscore", "minmax"] | None = None
+    cmap: str | None = field(default=None, metadata={"kind": "cmap"})
     layout: Literal["columns", "paired", "split"] = "columns"
     color: Literal["mean", "logfc"] = "mean"
     reference: str | None = None
-    scale: Literal["zscore", "minmax"] | None = None
     expression_cutoff: float = 0.0
     mean_only_expressed: bool = False
     dot_min: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
@@ -41,23 +37,6 @@ class DotPlotOptions(Options):
     largest_dot: float | None = field(default=None, metadata={"gt": 0})
     size_exponent: float = field(default=1.0, metadata={"gt": 0})
     min_cells: int = field(default=10, metadata={"ge": 0})
-    cluster_rows: bool = False
-    cluster_cols: bool = False
-    cmap: str | None = field(default=None, metadata={"kind": "cmap"})
-    labels: Labels = "auto"
-    vmin: float | None = None
-    vmax: float | None = None
-    vcenter: float | None = None
-    figsize: tuple[float, float] | None = field(default=None, metadata={"kind": "figsize"})
-    title: str | None = None
-    missing: Literal["raise", "drop"] = "raise"
-    markers_kws: dict | None = None
-    filter: str | None = None
-    gene_symbols: str | None = None
-    # a table of sch.tl.dataset_differences (the CLI cannot set it), as the grouped
-    # heatmap's: the sidecar records its test (the bundle's provenance) in its place
-    significance: object = None
-    alpha: float = field(default=0.05, metadata={"gt": 0, "lt": 1})
 
     def check(self) -> None:
         """The combinations the field types cannot say (ValueError naming them); each

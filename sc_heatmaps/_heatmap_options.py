@@ -18,8 +18,11 @@ JITTER_MAX = 1e6  # in data units; beyond this the random offsets overflow
 
 
 @dataclass(frozen=True)
-class GroupedHeatmapOptions(Options):
-    """Options of :func:`sc_heatmaps.pl.grouped_heatmap` (see its docstring)."""
+class GroupedFigureOptions(Options):
+    """The options every figure of genes x groups shares (the grouped heatmap, the dot
+    plot, any kind of :mod:`sc_heatmaps._kinds`): which genes and groups, their order,
+    labels, colour limits and significance marks. A kind's options class derives from it,
+    overriding a default where the kind differs and adding its own fields."""
 
     cluster_key: str | None = None
     dataset_key: str | None = None
@@ -27,7 +30,6 @@ class GroupedHeatmapOptions(Options):
     markers: Literal["top", "conserved"] = "top"
     source: str = "RNA"
     clusters: str | Sequence[str] | None = None
-    stat: Literal["mean", "median", "fraction"] = "mean"
     scale: Literal["zscore", "minmax"] | None = "zscore"
     cluster_rows: bool = False
     cluster_cols: bool = False
@@ -46,6 +48,14 @@ class GroupedHeatmapOptions(Options):
     # its test (method, unit, reference, alpha; the bundle's provenance) in its place
     significance: object = None
     alpha: float = field(default=0.05, metadata={"gt": 0, "lt": 1})
+
+
+@dataclass(frozen=True)
+class GroupedHeatmapOptions(GroupedFigureOptions):
+    """Options of :func:`sc_heatmaps.pl.grouped_heatmap` (see its docstring): the shared
+    ones and the statistic drawn."""
+
+    stat: Literal["mean", "median", "fraction"] = "mean"
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ def test_unexpected_errors_are_one_line_without_traceback(capsys, monkeypatch, t
     def broken(args):
         raise error
 
-    monkeypatch.setattr(_commands, "run_heatmap", broken)
+    monkeypatch.setattr(_commands, "run_figure", broken)
     code, _, err = cli(capsys, monkeypatch, *HEATMAP, "-o", tmp_path / "h")
     assert code == 1
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -211,7 +211,7 @@ def test_numba_without_a_cache_dir_is_explained(capsys, monkeypatch, tmp_path):
     def uncachable(args):
         raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
 
-    monkeypatch.setattr(_commands, "run_heatmap", uncachable)
+    monkeypatch.setattr(_commands, "run_figure", uncachable)
     code, _, err = cli(capsys, monkeypatch, *HEATMAP, "-o", tmp_path / "h")
     assert code == 1 and "Traceback" not in err
     assert "set the environment variable NUMBA_CACHE_DIR to a writable directory" in err
@@ -232,7 +232,7 @@ def test_interrupt_exits_130_without_traceback(capsys, monkeypatch, tmp_path):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_commands, "run_heatmap", interrupted)
+    monkeypatch.setattr(_commands, "run_figure", interrupted)
     code, _, err = cli(capsys, monkeypatch, *HEATMAP, "-o", tmp_path / "h")
     assert code == 130 and "interrupted" in err and "Traceback" not in err
 

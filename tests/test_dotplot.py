@@ -319,6 +319,29 @@ def test_empty_group_is_hatched_and_small_group_noted():
     assert plot.params["small_groups"] == {"d1 / c2": 4}
 
 
+def test_split_hatches_the_half_of_a_cluster_without_cells_of_its_dataset():
+    """An empty (cluster, dataset) is the hatched half of its cluster's column, on its
+    dataset's side (d2: the right), in every row block, with a "no cells" legend entry."""
+    adata = make_synthetic(seed=4)
+    drop = ((adata.obs["dataset"] == "d2") & (adata.obs["cluster"] == "c1")).to_numpy()
+    adata = adata[~drop].copy()
+    genes = {"a": ["G00", "G04"], "b": ["G08"]}
+    plot = sch.pl.dotplot(
+        adata, genes, cluster_key="cluster", dataset_key="dataset", layout="split"
+    )
+    position = list(plot.data.columns).index("c1")
+    for ax in plot.axes["heatmap"]:
+        hatched = [p for p in ax.patches if p.get_gid() == "no_cells"]
+        assert [(p.get_x(), p.get_width(), p.get_hatch()) for p in hatched] == [
+            (position + 0.5, 0.5, "////")
+        ]
+        assert hatched[0].get_height() == max(ax.get_ylim())  # the block's rows, all
+    d2 = [c for ax in plot.axes["heatmap"] for c in ax.collections if c.get_gid() == "dots:d2"]
+    assert all(position + 0.5 not in c.get_offsets()[:, 0] for c in d2)  # no half dot
+    texts = {t.get_text() for t in fc.visible_texts(plot.figure)}
+    assert "no cells" in texts
+
+
 def test_figure_rules_at_100_genes(example):
     genes = list(example.var_names[:100])
     plot = sch.pl.dotplot(example, genes, cluster_key="cluster", dataset_key="dataset")

@@ -11,6 +11,7 @@ import dataclasses
 import shlex
 from dataclasses import dataclass
 
+from .._kinds import KINDS
 from .._quoting import quote_names
 
 # the command line spells these options with flags of its own, not in --kwargs
@@ -38,7 +39,8 @@ class FigureCall:
     Attributes
     ----------
     kind
-        ``"heatmap"``, ``"dot"`` (the heatmap tab's dot plot) or ``"dual"``.
+        A registered figure kind of the heatmap tab (:data:`sc_heatmaps._kinds.KINDS`:
+        ``"heatmap"``, ``"dot"``, ...) or ``"dual"``.
     genes
         The genes given (heatmap: rows unless ``markers``; dual: x and y).
     groupby
@@ -82,15 +84,13 @@ class FigureCall:
     @property
     def function(self) -> str:
         """The public function drawn by this call."""
-        return {"heatmap": "grouped_heatmap", "dot": "dotplot", "dual": "dual_expression"}[
-            self.kind
-        ]
+        return KINDS[self.kind].public_name if self.kind in KINDS else "dual_expression"
 
     def public_kwargs(self) -> dict:
         """The keyword arguments of the public function: the options, and for markers
         ``n_genes`` and ``markers`` (``grouped_heatmap`` then picks the genes itself)."""
         kws = self.kwargs
-        if self.kind in ("heatmap", "dot") and self.markers:
+        if self.kind in KINDS and self.markers:
             kws.update(n_genes=self.n_genes, markers=self.markers)
         return kws
 
@@ -125,12 +125,17 @@ def _looks_like_counts(matrix, n_rows: int = 500) -> bool:
     return bool(values.size == 0 or ((values >= 0) & (values % 1 == 0)).all())
 
 
-def _defaults(kind: str) -> dict:
-    from .._dotplot_options import DotPlotOptions
-    from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
+def options_class(kind: str):
+    """The options class of a call's kind (a registered kind's, or the dual plot's)."""
+    if kind in KINDS:
+        return KINDS[kind].options_class()
+    from .._heatmap_options import DualExpressionOptions
 
-    cls = {"heatmap": GroupedHeatmapOptions, "dot": DotPlotOptions}.get(kind, DualExpressionOptions)
-    return {f.name: f.default for f in dataclasses.fields(cls)}
+    return DualExpressionOptions
+
+
+def _defaults(kind: str) -> dict:
+    return {f.name: f.default for f in dataclasses.fields(options_class(kind))}
 
 
 def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=None, **options):
@@ -139,7 +144,7 @@ def make_call(kind: str, genes, *, groupby=(), markers=None, n_genes=10, marks=N
     Parameters
     ----------
     kind
-        ``"heatmap"``, ``"dot"`` or ``"dual"``.
+        A registered figure kind (``"heatmap"``, ``"dot"``, ...) or ``"dual"``.
     genes
         The genes given.
     groupby, markers, n_genes
@@ -278,7 +283,7 @@ def cli_line(call: FigureCall, inputs, *, fmt: str = "png", dpi: float = 300.0) 
         all of it.
     """
     kws = call.kwargs
-    command = {"heatmap": "heatmap", "dot": "dotplot"}.get(call.kind, "dual")
+    command = KINDS[call.kind].command if call.kind in KINDS else "dual"
     args = ["sc-heatmaps", command, "-i", str(inputs[0])]
     if call.kind == "dual":
         args += ["--genes", quote_names(call.genes)]
@@ -299,7 +304,7 @@ def _cli_notes(call: FigureCall, inputs) -> list[str]:
     if len(inputs) > 1:
         notes.append("# the command line reads one file: concatenate the inputs first")
     if call.marks:
-        command = "dotplot" if call.kind == "dot" else "heatmap"
+        command = KINDS[call.kind].command
         notes.append(
             f"# the {command} command draws no significance marks: the Python code does "
             "(sch.tl.dataset_differences, then significance=table)"

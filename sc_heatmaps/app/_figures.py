@@ -3,7 +3,8 @@
 Figures are those of the public API: markers from ``sch.get.marker_genes`` as
 ``grouped_heatmap`` asks for them (cached per call), figures from ``sch.pl.dual_expression`` and
 from the steps of ``sch.pl.grouped_heatmap`` with its group statistics cached (both
-figures cached per call), files from ``plot.savefig``.
+figures cached per call), files from ``plot.savefig``. The heatmap tab's figure kinds
+(grouped heatmap, dot plot, ...) come from the registry :data:`sc_heatmaps._kinds.KINDS`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ._calls import FigureCall, cli_line, python_code
+from .._kinds import KINDS
+from ._calls import FigureCall, cli_line, options_class, python_code
 
 DISPLAY_DPI = 150  # the page shows the figure at this resolution
 EXPORT_FORMATS = ("png", "pdf", "svg", "tiff", "jpeg")
@@ -56,50 +58,30 @@ def significance_table(state, call: FigureCall):
 def draw(state, call: FigureCall):
     """The plot of ``call`` (cached per call: the same controls give the same object).
 
-    A heatmap is drawn by the steps of ``sch.pl.grouped_heatmap`` (its bundle, then the
-    board), with the group statistics taken from :func:`grouped_expression`'s cache.
+    A figure kind of the heatmap tab is drawn by the steps of its public function (its
+    bundle, then its drawing; see :mod:`sc_heatmaps._kinds`), with the group statistics
+    and markers taken from :func:`grouped_expression`'s and :func:`marker_genes`' caches.
     """
     from .. import pl
 
     def make():
-        if call.kind == "dual":
+        if call.kind not in KINDS:
             return pl.dual_expression(state.adata, *call.genes, **call.kwargs)
-        from .._heatmap_options import GroupedHeatmapOptions
-        from ..get._bundle import grouped_bundle
-        from ..pl._draw import draw_bundle
-
+        kind = KINDS[call.kind]
         genes = None if call.markers else list(call.genes)
-        cached = functools.partial(grouped_expression, state)
-        find = functools.partial(marker_genes, state)
         marks = {"significance": significance_table(state, call)} if call.marks else {}
-        kwargs = {**call.public_kwargs(), **marks}
-        if call.kind == "dot":
-            return _dots(state, genes, list(call.groupby), kwargs, (cached, find))
-        opts = GroupedHeatmapOptions.from_kwargs(kwargs)
-        bundle = grouped_bundle(
+        opts = kind.options_class().from_kwargs({**call.public_kwargs(), **marks})
+        bundle = kind.bundle_step()(
             state.adata,
             genes,
             list(call.groupby),
             opts,
-            expression=cached,
-            find_markers=find,
+            expression=functools.partial(grouped_expression, state),
+            find_markers=functools.partial(marker_genes, state),
         )
-        return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
+        return kind.draw_step()(bundle, opts)
 
     return state.plots.get(call, make)
-
-
-def _dots(state, genes, groupby, kwargs, caches):
-    """The dot plot by the steps of ``sch.pl.dotplot``, its statistics and markers
-    cached alike (``caches``: the expression and marker functions)."""
-    from .._dotplot_options import DotPlotOptions
-    from ..get._dot_bundle import dot_bundle
-    from ..pl._dotplot import draw_dots
-
-    cached, find = caches
-    opts = DotPlotOptions.from_kwargs(kwargs)
-    bundle = dot_bundle(state.adata, genes, groupby, opts, expression=cached, find_markers=find)
-    return draw_dots(bundle, opts)
 
 
 def display_png(state, call: FigureCall) -> bytes:
@@ -171,11 +153,7 @@ def parameters_json(state, call: FigureCall, fmt: str, dpi: float) -> str:
     str
         Indented JSON.
     """
-    from .._dotplot_options import DotPlotOptions
-    from .._heatmap_options import DualExpressionOptions, GroupedHeatmapOptions
-
-    classes = {"heatmap": GroupedHeatmapOptions, "dot": DotPlotOptions}
-    cls = classes.get(call.kind, DualExpressionOptions)
+    cls = options_class(call.kind)
     record = {
         "function": f"sc_heatmaps.pl.{call.function}",
         "inputs": [str(p) for p in state.inputs],

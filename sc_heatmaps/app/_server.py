@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 
 from . import _figures
-from ._calls import differences_method, make_call
+from ._calls import differences_method, make_call, options_class
 
 
 class InputError(ValueError):
@@ -81,7 +81,7 @@ def heatmap_call(inp, state):
     scale = inp.scale()
     groupby = _groupby(inp, cluster_key, dataset_key)
     kind = inp.heatmap_kind() or "heatmap"
-    stat = {"stat": inp.stat()} if kind == "heatmap" else {}
+    stat = {"stat": inp.stat()} if "stat" in options_class(kind).field_names() else {}
     return make_call(
         kind,
         [] if markers else genes,

@@ -6,6 +6,7 @@ figures are PNG images.
 
 from __future__ import annotations
 
+from .._kinds import KINDS
 from .._limits import DPI_RANGE
 from ._figures import EXPORT_FORMATS
 
@@ -42,11 +43,21 @@ def _code(ui, prefix: str):
     )
 
 
+def kind_choices() -> dict[str, str]:
+    """The heatmap tab's figure kinds, ``{kind: label}``, from the registry."""
+    return {name: kind.label for name, kind in KINDS.items()}
+
+
+def _with_stat() -> str:
+    """The page's condition for the Value control: a kind whose options have ``stat``
+    (a dot's colour is the mean, its size the fraction: no Value)."""
+    names = [n for n, k in KINDS.items() if "stat" in k.options_class().field_names()]
+    return f"{names!r}.includes(input.heatmap_kind)"
+
+
 def _heatmap_controls(ui, state):
     return ui.sidebar(
-        ui.input_radio_buttons(
-            "heatmap_kind", None, {"heatmap": "Heatmap", "dot": "Dot plot"}, inline=True
-        ),
+        ui.input_radio_buttons("heatmap_kind", None, kind_choices(), inline=True),
         ui.input_selectize("genes", "Genes", choices=[], multiple=True),
         ui.input_switch("use_markers", "Top N markers per cluster", value=True),
         ui.input_radio_buttons(
@@ -56,8 +67,8 @@ def _heatmap_controls(ui, state):
         ui.input_radio_buttons("group_by", "Group by", GROUPINGS, selected="both"),
         ui.input_select("source", "Source", state.sources()),
         ui.input_selectize("clusters", "Clusters (empty: all)", choices=[], multiple=True),
-        ui.panel_conditional(  # a dot's colour is the mean, its size the fraction
-            "input.heatmap_kind !== 'dot'",
+        ui.panel_conditional(
+            _with_stat(),
             ui.input_select("stat", "Value", ["mean", "median", "fraction"]),
         ),
         ui.input_select("scale", "Scaling", SCALES),

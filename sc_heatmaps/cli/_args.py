@@ -22,6 +22,7 @@ FIGURE_FORMATS = ("png", "pdf", "svg", "tif", "tiff", "jpg", "jpeg")
 # (".png", ".gif", ".jpeg"); other dotted endings (".5", ".ctrl_vs_stim") are part of the name
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
 ALIASES = {"center": "vcenter"}  # --kwargs key -> option name (Cell-Hub's spelling)
+N_GENES = 10  # -n's default: markers per cluster of every figure kind's subcommand
 
 
 class UsageError(Exception):

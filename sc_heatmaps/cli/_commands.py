@@ -105,10 +105,10 @@ def _defaults(options_cls) -> dict:
     return {f.name: f.default for f in dataclasses.fields(options_cls)}
 
 
-def _heatmap_options(args: argparse.Namespace) -> dict:
-    """The grouped heatmap's arguments, its options checked before any file is read."""
-    from .._heatmap_options import GroupedHeatmapOptions
-
+def _figure_options(args: argparse.Namespace, kind) -> dict:
+    """A figure kind's arguments (see :mod:`sc_heatmaps._kinds`), its options checked
+    before any file is read."""
+    cls = kind.options_class()
     var_names, n_markers = _args.genes(args.y_variable)
     flags = {
         "cluster_key": args.cluster_key,
@@ -121,18 +121,26 @@ def _heatmap_options(args: argparse.Namespace) -> dict:
         "cluster_cols": args.cluster_cols,
         "title": args.title,
         "filter": args.filter,
-        "stat": args.value,
         "missing": args.missing,
         "gene_symbols": args.gene_symbols,
+        **{name: getattr(args, name) for name, _ in kind.flags},
     }
     if args.operation is not None:
         raise _args.UsageError(
             "-p/--operation combines replicate cells of a numeric obs value (-v COLUMN); with "
             f"-v {args.value} the expression of the cells in a group is already summarised"
         )
-    extra = _args.kwargs(args.kwargs) if args.kwargs else {}
-    opts = _args.merged(flags, extra, _defaults(GroupedHeatmapOptions))
-    _args.checked_options(GroupedHeatmapOptions, opts)
+    if "stat" in cls.field_names():
+        flags["stat"] = args.value
+    elif args.value != "mean":
+        raise _args.UsageError(
+            f"{kind.command} takes no -v: its colour is set by its own options "
+            f"(--kwargs keys); got -v {args.value}"
+        )
+    extra = _args.kwargs(args.kwargs, cls) if args.kwargs else {}
+    defaults = {**_defaults(cls), "n_genes": _args.N_GENES}  # -n's default, not the API's
+    opts = _args.merged(flags, extra, defaults)
+    _args.checked_options(cls, opts)
     return {"var_names": var_names, "groupby": args.x_variable or args.groupby, **opts}
 
 
@@ -171,55 +179,34 @@ def _obs_heatmap(adata, args: argparse.Namespace, opts: dict):
     return matrix_heatmap(table, **opts)
 
 
-def run_heatmap(args: argparse.Namespace) -> list[Path]:
-    from ..pl import grouped_heatmap
+def run_figure(args: argparse.Namespace) -> list[Path]:
+    """The subcommand of a registered figure kind (``heatmap``, ``dotplot``, ...)."""
+    from .._kinds import kind_of
 
+    kind = kind_of(args.kind)
     _args.figure_output(args.output, args.format)  # a bad -o is refused before any work
-    expression = args.value in EXPRESSION_VALUES
-    opts = _heatmap_options(args) if expression else _matrix_options(args)  # checked first
+    obs_value = kind.obs_values and args.value not in EXPRESSION_VALUES
+    opts = _matrix_options(args) if obs_value else _figure_options(args, kind)  # checked first
     with steps(3, args.verbose) as step:
         step("reading " + str(args.input))
         adata = read(args.input, backed=True, subset=args.subset)
         step("computing and drawing")
-        if expression:
-            plot = grouped_heatmap(adata, opts.pop("var_names"), opts.pop("groupby"), **opts)
-        else:
+        if obs_value:
             plot = _obs_heatmap(adata, args, opts)
-        step("writing")
-        return _export(plot, args)
-
-
-def run_dotplot(args: argparse.Namespace) -> list[Path]:
-    from .._dotplot_options import DotPlotOptions
-    from ..pl import dotplot
-
-    if args.value != "mean":
-        raise _args.UsageError(
-            f"dotplot colours dots by the mean (or --color logfc); got -v {args.value}"
-        )
-    _args.figure_output(args.output, args.format)
-    kw = args.kwargs
-    args.kwargs = None  # parsed below against the dot plot's options
-    opts = _heatmap_options(args)
-    opts.pop("stat")
-    opts.update(layout=args.layout, color=args.color, reference=args.reference)
-    opts.update(_args.kwargs(kw, DotPlotOptions) if kw else {})
-    with steps(3, args.verbose) as step:
-        step("reading " + str(args.input))
-        adata = read(args.input, backed=True, subset=args.subset)
-        step("computing and drawing")
-        plot = dotplot(adata, opts.pop("var_names"), opts.pop("groupby"), **opts)
+        else:
+            plot = kind.public()(adata, opts.pop("var_names"), opts.pop("groupby"), **opts)
         step("writing")
         return _export(plot, args)
 
 
 def run_interactive(args: argparse.Namespace) -> list[Path]:
+    from .._kinds import kind_of
     from ..pl import interactive_heatmap
 
     if args.operation is not None or args.value not in EXPRESSION_VALUES:
         raise _args.UsageError("interactive takes -v mean|median|fraction (no -p)")
     out = _args.single_output(args.output, (".html", ".htm"), "an HTML page")
-    opts = _heatmap_options(args)  # checked before the file is read
+    opts = _figure_options(args, kind_of("heatmap"))  # checked before the file is read
     adata = read(args.input, backed=True, subset=args.subset)
     if out.parent != Path("."):
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,22 +8,18 @@ a traceback is shown only with ``--verbose``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import traceback
+import typing
 from pathlib import Path
 
 from . import _args, _commands
 
+# the examples of the other subcommands; a figure kind's is in its registry entry (_kinds)
 EXAMPLES = {
     "markers": "sc-heatmaps markers -i data.h5ad --groupby cluster -n 10 -o markers.tsv",
-    "heatmap": (
-        "sc-heatmaps heatmap -i data.h5ad -o figs/markers --groupby dataset,cluster "
-        '--cluster-key cluster --clusters "0,3,5" --source integrated --format pdf,png '
-        "--dpi 600\n  sc-heatmaps heatmap -i data.h5ad -x dataset -y markers:5 "
-        '--cluster-key cluster -f "row any >= 1.2" --kwargs "center:0;vmin:-2"\n'
-        "  sc-heatmaps heatmap -i data.h5ad -x dataset -y cluster -v total_counts -p median"
-    ),
     "dual": "sc-heatmaps dual -i data.h5ad --genes ISG15,IFI6 --color dataset "
     "--split-by dataset -o figs/isg",
     "correlation": "sc-heatmaps correlation -i data.h5ad -y ISG15,IFI6,MX1,CD3E "
@@ -33,20 +29,18 @@ EXAMPLES = {
     "differences": "sc-heatmaps differences -i kang.h5ad --dataset-key group_id "
     "--cluster-key cluster_id --reference ctrl --sample-key sample_id --design donor "
     "--layer counts -o figs/stim_vs_ctrl",
-    "dotplot": "sc-heatmaps dotplot -i data.h5ad -o figs/dots --cluster-key cluster "
-    "--dataset-key dataset -y markers:3 --layout split --kwargs expression_cutoff:0.5",
     "demo": "sc-heatmaps demo --out demo_output",
     "app": "sc-heatmaps app data.h5ad --port 8000\n  sc-heatmaps app -i a.h5ad -i b.h5ad "
     "--dataset-names ctrl,stim",
 }
 
 
-def _sub(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
+def _sub(sub, name: str, help_text: str, func, example=None) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         name,
         help=help_text,
         description=help_text,
-        epilog=f"example:\n  {EXAMPLES[name]}",
+        epilog=f"example:\n  {example or EXAMPLES[name]}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -112,8 +106,8 @@ def _heatmap_args(p: argparse.ArgumentParser, options_cls=None) -> None:
         "-n",
         "--n-genes",
         type=_args.positive_int,
-        default=10,
-        help="markers per cluster (default 10)",
+        default=_args.N_GENES,
+        help=f"markers per cluster (default {_args.N_GENES})",
     )
     p.add_argument(
         "-v",
@@ -172,42 +166,33 @@ def _markers(sub) -> None:
     p.add_argument("-o", "--output", help="output .tsv (default: a timestamp)")
 
 
+def _option_flags(p: argparse.ArgumentParser, kind) -> None:
+    """The flags of a figure kind's own options (``--layout``): type, choices and default
+    from the options' fields, the help from the kind's registry entry."""
+    from .._options import cli_parsers, literal_choices
+
+    cls = kind.options_class()
+    declared = {f.name: f for f in dataclasses.fields(cls)}
+    parsers = cli_parsers(cls)
+    for name, help_text in kind.flags:
+        choices = [c for c in literal_choices(typing.get_type_hints(cls)[name]) if c is not None]
+        extra = {"choices": choices} if choices else {"type": parsers[name]}
+        p.add_argument(
+            "--" + name.replace("_", "-"), default=declared[name].default, help=help_text, **extra
+        )
+
+
 def _heatmaps(sub) -> None:
-    from .._dotplot_options import DotPlotOptions
+    """One subcommand per registered figure kind (heatmap, dotplot, ...), then interactive."""
+    from .._kinds import KINDS
 
-    p = _sub(
-        sub,
-        "heatmap",
-        "grouped heatmap (genes x groups), exported as figures",
-        _commands.run_heatmap,
-    )
-    _input(p)
-    _heatmap_args(p)
-    _figure(p)
-
-    p = _sub(
-        sub,
-        "dotplot",
-        "dot plot (genes x groups): size = fraction expressing, colour = mean",
-        _commands.run_dotplot,
-    )
-    _input(p)
-    _heatmap_args(p, DotPlotOptions)
-    p.add_argument(
-        "--layout",
-        default="columns",
-        choices=["columns", "paired", "split"],
-        help="columns: one per (dataset, cluster); paired: the datasets of a cluster side "
-        "by side; split: one dot per cluster, one half per dataset (two datasets)",
-    )
-    p.add_argument(
-        "--color",
-        default="mean",
-        choices=["mean", "logfc"],
-        help="the dots' colour: mean, or log fold change against --reference",
-    )
-    p.add_argument("--reference", help="the reference dataset of --color logfc")
-    _figure(p)
+    for kind in KINDS.values():
+        p = _sub(sub, kind.command, kind.summary, _commands.run_figure, kind.example)
+        p.set_defaults(kind=kind.name)
+        _input(p)
+        _heatmap_args(p, kind.options_class())
+        _option_flags(p, kind)
+        _figure(p)
 
     p = _sub(
         sub,

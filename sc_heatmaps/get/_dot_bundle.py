@@ -200,7 +200,7 @@ def _split(bundle: DotBundle, opts) -> DotBundle:
     ]
     notes = list(bundle.notes)
     if missing:
-        notes.append(f"No cells (no half dot): {', '.join(missing)}.")
+        notes.append(f"No cells (hatched half): {', '.join(missing)}.")
     return dataclasses.replace(
         bundle,
         marks=_split_marks(bundle, opts, datasets, clusters),

@@ -107,6 +107,9 @@ class DotBody:
         boxes = [size_legend(size)]
         if len(self.layers) == 2:
             boxes.append(halves_legend([name for name, _, _ in self.layers]))
+            if any(empty_halves(np.asarray(f, dtype=np.float64)).any() for *_, f in self.layers):
+                entry = (lg.NO_CELLS, lg.NO_CELLS_FACE, lg.NO_CELLS_HATCH)
+                boxes.append(lg.category_legend(None, [entry]))
         if self.notes:
             boxes.append(notes_box(self.notes))
         return boxes
@@ -139,9 +142,36 @@ class DotBody:
                 plotnonfinite=True,
                 gid=f"dots:{self.layers[k][0]}",
             )
+            if n == 2:
+                _hatch_halves(ax, empty_halves(fractions), k, n_rows)
         ax.set_xlim(0, n_cols)
         ax.set_ylim(n_rows, 0)
         ax.set_axis_off()
+
+
+def empty_halves(fractions: np.ndarray) -> np.ndarray:
+    """The columns of a half's fractions without cells: no fraction at all (a group
+    with cells has one for every gene)."""
+    return ~np.isfinite(fractions).any(axis=0)
+
+
+def _hatch_halves(ax, empty: np.ndarray, k: int, n_rows: int) -> None:
+    """Grey, hatched half columns (left: ``k=0``) where a split half has no cells, as
+    the heatmap board hatches an empty column."""
+    from matplotlib.patches import Rectangle
+
+    for j in np.flatnonzero(empty):
+        half = Rectangle(
+            (j + 0.5 * k, 0),
+            0.5,
+            n_rows,
+            facecolor=lg.NO_CELLS_FACE,
+            edgecolor="0.55",
+            hatch=lg.NO_CELLS_HATCH,
+            linewidth=0,
+            gid="no_cells",
+        )
+        ax.add_patch(half)
 
 
 def _dot_layer(body: DotBody):

@@ -121,6 +121,11 @@ def grouped_heatmap(
     FrozenList(['cluster', 'gene'])
     """
     bundle = grouped_bundle(adata, var_names, groupby, opts)
+    return draw_grouped(bundle, opts)
+
+
+def draw_grouped(bundle: HeatmapBundle, opts: GroupedHeatmapOptions) -> HeatmapPlot:
+    """Draw a grouped bundle on the heatmap board (the app calls this too)."""
     return draw_bundle(bundle, opts, "sc_heatmaps.pl.grouped_heatmap")
 
 
