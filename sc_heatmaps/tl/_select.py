@@ -109,9 +109,5 @@ def select_markers(
     table["rank"] = table.groupby("group", sort=False).cumcount().to_numpy() + 1
     if table.empty:
         return table.assign(pct_in=np.nan, pct_out=np.nan)
-    pct_in, pct_out = pct(list(dict.fromkeys(table["gene"])))
-    rows = pct_in.index.get_indexer(table["group"])  # groups x genes frames, unique labels
-    cols = pct_in.columns.get_indexer(table["gene"])
-    table["pct_in"] = pct_in.to_numpy()[rows, cols]
-    table["pct_out"] = pct_out.to_numpy()[rows, cols]
+    table["pct_in"], table["pct_out"] = pct(table["gene"].to_numpy(), table["group"].to_numpy())
     return table
