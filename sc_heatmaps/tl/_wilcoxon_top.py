@@ -6,9 +6,10 @@ Numbers are those of the whole-matrix numpy path (``_wilcoxon.wilcoxon_ranking``
 ``depth=None``, which equals scanpy's): the same floating-point operations in the same
 order (no fast-math), and:
 
-- the top ``n`` genes of a group are taken in one pass; when the top ``n + 1`` scores
-  are all distinct, their order is the only one any sort can give, so it is scanpy's
-  (``_ttest._top_order``). A group with tied scores among them takes ``_top_order``;
+- the top ``n`` genes of a group (``n <= ONE_PASS_DEPTH``) are taken in one pass; when
+  the top ``n + 1`` scores are all distinct, their order is the only one any sort can
+  give, so it is scanpy's (``_ttest._top_order``). A group with tied scores among them,
+  and every group when ``n`` is larger, takes ``_top_order``;
 - Benjamini-Hochberg: the adjusted value of ``p`` is ``min(1, min over sorted positions
   j >= last(p) of p_(j) / ((j + 1) / n))`` (``_ttest._adjust``). Only the p-values up
   to a threshold ``T`` (at least the largest reported one) are sorted: they are the
@@ -30,6 +31,8 @@ from scipy import special
 from .._numba_kernels import _njit
 
 TILE = 16  # genes per block of the transposing pass
+# deeper tops are sorted (scanpy's calls): the one-pass selection costs genes x depth
+ONE_PASS_DEPTH = 64
 
 
 @_njit(nogil=True, parallel=True)
@@ -124,18 +127,27 @@ def bh_of(row, wanted, out):
 
 
 @_njit(nogil=True, parallel=True)
-def _top_and_bh(scores, pvals, depth, bh):
-    """Each group's top ``depth`` genes by score (``ok[i]`` False: tied, not filled) and
-    their adjusted p-values when ``bh`` (filled where ``ok``)."""
+def _top_and_bh(scores, pvals, depth, select, bh):
+    """Each group's top ``depth`` genes by score when ``select`` (``ok[i]`` False: tied
+    or not selected, not filled) and their adjusted p-values when ``bh`` (filled where
+    ``ok``)."""
     n_groups = scores.shape[0]
     top = np.zeros((n_groups, depth), dtype=np.int64)
     adjusted = np.zeros((n_groups, depth))
     ok = np.zeros(n_groups, dtype=np.bool_)
     for i in numba.prange(n_groups):
-        ok[i] = _top_distinct(scores[i], depth, top[i])
+        ok[i] = select and _top_distinct(scores[i], depth, top[i])
         if ok[i] and bh:
             bh_of(pvals[i], top[i], adjusted[i])
     return top, adjusted, ok
+
+
+@_njit(nogil=True, parallel=True)
+def _bh_rows(pvals, top, adjusted, rows):
+    """:func:`bh_of` of the groups ``rows`` (their ``top`` genes) into ``adjusted``."""
+    for k in numba.prange(len(rows)):
+        i = rows[k]
+        bh_of(pvals[i], top[i], adjusted[i])
 
 
 def _ndtr_pvalues(z: np.ndarray) -> np.ndarray:
@@ -186,11 +198,12 @@ def top_genes(scores: np.ndarray, pvals: np.ndarray, depth: int, corr_method: st
     n_genes = scores.shape[1]
     depth = min(depth, n_genes)
     bh = corr_method != "bonferroni"
-    top, adjusted, ok = _top_and_bh(scores, pvals, depth, bh)
-    for i in np.flatnonzero(~ok):
+    top, adjusted, ok = _top_and_bh(scores, pvals, depth, depth <= ONE_PASS_DEPTH, bh)
+    rest = np.flatnonzero(~ok)
+    for i in rest:
         top[i] = _top_order(scores[i], depth)
-        if bh:
-            bh_of(pvals[i], top[i], adjusted[i])
+    if bh and len(rest):
+        _bh_rows(pvals, top, adjusted, rest)
     if not bh:
         adjusted = np.minimum(np.take_along_axis(pvals, top, axis=1) * n_genes, 1.0)
     return top, adjusted
