@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from ._intake import intake_block, is_dask
-from ._kernels import block_stats, group_sizes
+from ._kernels import block_stats, chunk_sums, group_sizes
 from ._kernels import chunk_moments as _chunk_moments
 
 
@@ -118,11 +118,15 @@ class GroupStats:
         return GroupStats(np.rint(n[..., 0]).astype(np.int64), sums, m2, n_pos)
 
 
-def group_stats(block, codes: np.ndarray, n_groups: int) -> GroupStats:
-    """Statistics of every column of ``block`` (cells x genes) per group."""
+def group_stats(block, codes: np.ndarray, n_groups: int, m2: bool = True) -> GroupStats:
+    """Statistics of every column of ``block`` (cells x genes) per group; without the
+    squared deviations (``m2`` is ``None``) when ``m2=False``."""
     # a few selected genes: vectorised bincounts beat loading the compiled kernel
-    sums, m2, n_pos = _chunk_moments(block, codes, n_groups)
-    return GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=m2, n_pos=n_pos)
+    if m2:
+        sums, squares, n_pos = _chunk_moments(block, codes, n_groups)
+    else:
+        (sums, n_pos), squares = chunk_sums(block, codes, n_groups), None
+    return GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=squares, n_pos=n_pos)
 
 
 def _compiled_input(X) -> bool:
@@ -154,16 +158,17 @@ BINCOUNT_MAX_VALUES = 5_000_000
 
 
 def numba_started() -> bool:
-    """Whether this process has already paid numba's start (its CPU target context is
-    built, as it is after any compiled call)."""
-    numba = sys.modules.get("numba")
-    if numba is None:
+    """Whether this process has already paid numba's start: its runtime is initialised,
+    which numba does when it first compiles or loads machine code (and loads its
+    registries: most of the start). Importing a library that uses numba, as scanpy
+    does, builds numba's target context but pays none of this."""
+    if sys.modules.get("numba") is None:
         return False
     try:
-        from numba.core.registry import cpu_target
+        from numba.core.runtime import rtsys
     except ImportError:  # numba's layout changed: assume started
         return True
-    return "_toplevel_target_context" in vars(cpu_target)
+    return bool(getattr(rtsys, "_init", True))
 
 
 def _values_read(X, idx: np.ndarray) -> int:

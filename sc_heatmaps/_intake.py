@@ -108,23 +108,30 @@ def _has_duplicates(X) -> bool:
     return len(np.unique(keys)) < len(keys)
 
 
-def intake_sparse(X, where: str = "the matrix"):
-    """A checked, canonical CSR/CSC ``*_matrix`` for any scipy sparse input."""
+def intake_sparse(X, where: str = "the matrix", canonical: bool = True):
+    """A checked CSR/CSC ``*_matrix`` for any scipy sparse input, canonical unless
+    ``canonical=False`` (duplicate entries are then left for the caller)."""
     X = _compressed(X)
     _check_structure(X, where)
-    return _canonical(_one_index_dtype(X))
+    X = _one_index_dtype(X)
+    return _canonical(X) if canonical else X
 
 
-def intake(X, where: str = "the matrix"):
+def intake(X, where: str = "the matrix", canonical: bool = True):
     """The matrix every computation reads, for any type anndata hands us.
 
     In-memory sparse matrices are checked and made canonical here, once. Backed and
     dask matrices are read chunk by chunk later, and each chunk goes through
     :func:`intake_block`. Dense arrays are used as they are (squares are widened where
     they are taken, see :func:`wide_squares`).
+
+    ``canonical=False`` skips the search of the whole matrix for duplicate entries (a
+    pass over every stored value), for callers that read it only in ways that sum
+    duplicates themselves: blocks cut from it through :func:`intake_block`, and the
+    compiled subset pass (see ``_aggregate.subset_group_stats``).
     """
     if sparse.issparse(X):
-        return intake_sparse(X, where)
+        return intake_sparse(X, where, canonical)
     if isinstance(X, np.matrix):
         return np.asarray(X)
     return X

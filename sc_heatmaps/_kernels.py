@@ -23,6 +23,27 @@ def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (codes[cells], cells)), shape=(n_groups, len(codes)))
 
 
+def _sparse_sums(block, codes: np.ndarray, n_groups: int):
+    """Per-group sums and counts above zero of a CSR chunk: two products with the group
+    indicator, as ``sc.get.aggregate`` sums."""
+    block = sparse.csr_matrix(intake_sparse(block, "a chunk of the matrix"))
+    G = indicator(np.asarray(codes), n_groups)
+    above = sparse.csr_matrix(
+        ((block.data > 0).astype(np.float64), block.indices, block.indptr), shape=block.shape
+    )
+    return dense(G @ block.astype(np.float64, copy=False)), dense(G @ above)
+
+
+def chunk_sums(block, codes: np.ndarray, n_groups: int):
+    """Per-group sums (float64) and counts above zero of a chunk of cells: the numbers
+    of :func:`chunk_moments` without the squared deviations."""
+    if sparse.issparse(block):
+        return _sparse_sums(block, codes, n_groups)
+    block = np.asarray(block, dtype=np.float64)
+    G = indicator(np.asarray(codes), n_groups)
+    return dense(G @ block), dense(G @ (block > 0).astype(np.float64))
+
+
 def _sparse_moments(block, codes: np.ndarray, n_groups: int):
     """Per-group sums and squared deviations of a CSR chunk with ``bincount``s (O(stored
     values)): the mean of each group's stored values first, then their deviations."""

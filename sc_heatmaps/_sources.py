@@ -78,14 +78,15 @@ class Expression:
         return "." + "".join(f" {a[0].upper()}{a[1:]}." for a in advice)
 
 
-def resolve_source(adata, source: str = RNA) -> Expression:
+def resolve_source(adata, source: str = RNA, *, canonical: bool = True) -> Expression:
     """Find the matrix for ``source``.
 
     ``"RNA"`` is ``adata.raw`` when it is set, otherwise ``adata.X``;
     ``"integrated"`` is ``adata.layers["integrated"]``; any other string names a layer.
     Gene names must be unique: a name that stands for two columns is refused.
+    ``canonical=False``: see :func:`~sc_heatmaps._intake.intake`.
     """
-    return _checked(_resolve(adata, source))
+    return _checked(_resolve(adata, source), canonical)
 
 
 def resolve_x(adata) -> Expression:
@@ -94,9 +95,10 @@ def resolve_x(adata) -> Expression:
     return _checked(Expression(RNA, adata.X, adata.var_names, "adata.X", where))
 
 
-def _checked(expr: Expression) -> Expression:
-    """The matrix through the intake; refused when its gene names are not unique."""
-    expr = replace(expr, X=intake(expr.X, expr.where))
+def _checked(expr: Expression, canonical: bool = True) -> Expression:
+    """The matrix through the intake (see :func:`~sc_heatmaps._intake.intake` for
+    ``canonical``); refused when its gene names are not unique."""
+    expr = replace(expr, X=intake(expr.X, expr.where, canonical))
     if not expr.var_names.is_unique:
         dups = list(dict.fromkeys(expr.var_names[expr.var_names.duplicated()].astype(str)))
         fix = (

@@ -150,3 +150,60 @@ def test_whole_matrix_statistics_equal_on_both_paths(monkeypatch):
     for g in range(4):
         expected = dense[codes == g].var(axis=0, ddof=1)
         np.testing.assert_allclose(runs["bincount"].var[g], expected, rtol=1e-10)
+
+
+def _split_entries(X: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Non-canonical CSR with the same values: each stored value split in two entries
+    of the same cell (built directly: scipy's conversions would sum them)."""
+    coo = X.tocoo()
+    half = (coo.data / 2).astype(X.dtype)
+    rows = np.concatenate([coo.row, coo.row])
+    cols = np.concatenate([coo.col, coo.col])
+    order = np.lexsort((cols, rows))
+    data = np.concatenate([half, coo.data - half])[order]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=X.shape[0]))])
+    return sparse.csr_matrix((data, cols[order], indptr), shape=X.shape)
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc"])
+@pytest.mark.parametrize("stat", ["mean", "fraction"])
+def test_duplicate_entries_are_summed_on_both_paths(layout, stat, monkeypatch):
+    # the whole matrix is not searched for duplicates here: blocks cut from it and the
+    # compiled pass sum them
+    adata = _layout(make_synthetic(), "csr")
+    dup = adata.copy()
+    dup.X = _split_entries(adata.X) if layout == "csr" else _split_entries(adata.X.T.tocsr()).T
+    assert dup.X.format == layout and not dup.X.has_canonical_format
+    dense = adata.X.toarray().astype(np.float64)
+    cols = adata.var_names.get_indexer(GENES)
+    for result in _both_paths(dup, monkeypatch, stat=stat):
+        for label, group in result.groups.iterrows():
+            cells = (adata.obs["dataset"] == group["dataset"]).to_numpy()
+            cells &= (adata.obs["cluster"] == group["cluster"]).to_numpy()
+            rows = dense[cells][:, cols]
+            expected = rows.mean(axis=0) if stat == "mean" else (rows > 0).mean(axis=0)
+            np.testing.assert_allclose(result.matrix[label].to_numpy(), expected, rtol=1e-6)
+    assert not dup.X.has_canonical_format  # the caller's matrix is left as it was
+
+
+STARTED = textwrap.dedent(
+    """
+    import json
+    import numba
+    from numba.core.registry import cpu_target
+    from sc_heatmaps._aggregate import numba_started
+
+    cpu_target.target_context  # what importing a library that uses numba may do
+    before = numba_started()
+    numba.njit(lambda x: x + 1)(1)
+    print(json.dumps([before, numba_started()]))
+    """
+)
+
+
+def test_numba_counts_as_started_once_it_has_compiled_not_when_imported():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", STARTED], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [False, True]

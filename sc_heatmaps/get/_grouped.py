@@ -150,7 +150,9 @@ def grouped_expression(
     cutoff = Cutoff(float(expression_cutoff), bool(mean_only_expressed))
     names = gene_names(adata, gene_symbols, source)
     genes, unknown = names.to_var_names(as_gene_list(var_names), missing=missing)
-    expr = resolve_source(adata, source)
+    # X is read through blocks and the compiled subset pass, which sum duplicate
+    # entries themselves: no search of the whole matrix for them
+    expr = resolve_source(adata, source, canonical=False)
     grouping = make_grouping(adata.obs, groupby, clusters=clusters, cluster_key=cluster_key)
     idx, dropped = expr.gene_indices(genes, missing=missing, can_drop=True)
     dropped = unknown + names.labels(dropped)
@@ -204,7 +206,7 @@ def _gene_stats(X, idx, genes: list[str], grouping: Grouping, stat: str, cutoff=
     block = column_block(X, idx[order])
     medians = group_medians(block, codes, n_groups)[:, back] if stat == "median" else None
     bad = set(nan_genes(block, [genes[i] for i in order]))
-    stats = group_stats(block, codes, n_groups)
+    stats = group_stats(block, codes, n_groups, m2=False)  # no variances are reported
     if not cutoff.default:
         stats = _cutoff_stats(stats, block, codes, n_groups, cutoff)
     return stats.columns(back), medians, [g for g in genes if g in bad]

@@ -296,22 +296,32 @@ def _resolve_groups(cat: pd.Categorical, groups, groupby: str) -> list[str]:
     return present
 
 
-def _pct(expr: Expression, cat: pd.Categorical, group_names: list[str], one_pass, genes):
-    """Fractions of cells above 0 in each group and in the rest (all other cells).
+def _pct(expr: Expression, cat, group_names: list[str], one_pass, genes, groups=None):
+    """Fractions of cells above 0 in each group and in the rest (all other cells): of
+    every group x ``genes`` as two frames, or with ``groups`` (as long as ``genes``) of
+    each (group, gene) pair as two arrays.
 
     Taken from the counts of the ranking's own pass when it left them in ``one_pass``
-    (the t-test), else read for these genes alone."""
+    (the t-test, the Wilcoxon test on float32), else read for these genes alone."""
     n = len(group_names)
-    idx = expr.var_names.get_indexer(genes)
+    unique = list(dict.fromkeys(genes))
+    idx = expr.var_names.get_indexer(unique)
     if "stats" in one_pass:
-        stats = one_pass["stats"].columns(idx)
+        stats, cols = one_pass["stats"], idx
     else:
         stats = _read_counts(expr, group_codes(cat, group_names), n + 1, idx)
-    total_pos, total_n = stats.n_pos.sum(axis=0), stats.n.sum()
-    pct_in = pd.DataFrame(stats.fraction[:n], index=group_names, columns=genes)
-    rest = (total_pos[None, :] - stats.n_pos[:n]) / (total_n - stats.n[:n])[:, None]
-    pct_out = pd.DataFrame(rest, index=group_names, columns=genes)
-    return pct_in, pct_out
+        cols = np.arange(len(idx))
+    if groups is None:
+        rows, pos = np.arange(n)[:, None], np.arange(len(unique))[None, :]
+    else:
+        rows, pos = pd.Index(group_names).get_indexer(groups), pd.Index(unique).get_indexer(genes)
+    total_pos, total_n = stats.n_pos[:, cols].sum(axis=0)[pos], stats.n.sum()
+    n_pos, n_g = stats.n_pos[rows, cols[pos]], stats.n[rows].astype(np.float64)
+    pct_in, pct_out = n_pos / n_g, (total_pos - n_pos) / (total_n - n_g)
+    if groups is not None:
+        return pct_in, pct_out
+    frame = partial(pd.DataFrame, index=group_names, columns=unique)
+    return frame(pct_in), frame(pct_out)
 
 
 def _read_counts(expr: Expression, codes: np.ndarray, n_groups: int, idx: np.ndarray):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -34,35 +33,72 @@ def _winner(groups: list[str], gene: str, order: dict, scores: dict, policy: str
     return max(groups, key=lambda g: (scores[g][gene], -order[g]))
 
 
+class _Lists:
+    """Each group's current list: its first ``n_genes`` candidates not excluded, kept up
+    to date as genes are excluded (a cursor per group: exclusions only grow, so the
+    candidates before it are all in the list or excluded), with the groups holding each
+    gene, and the genes whose holders changed since the last look."""
+
+    def __init__(self, candidates: dict[str, list[str]], n_genes: int):
+        self.candidates, self.n_genes = candidates, n_genes
+        self.lists = {g: [] for g in candidates}
+        self.cursor = dict.fromkeys(candidates, 0)
+        self.excluded: dict[str, set] = {g: set() for g in candidates}
+        self.owners: dict[str, set] = {}
+        self.changed: set = set()
+        for g in candidates:
+            self._refill(g)
+
+    def _refill(self, g: str) -> None:
+        genes, held = self.candidates[g], self.lists[g]
+        while len(held) < self.n_genes and self.cursor[g] < len(genes):
+            gene = genes[self.cursor[g]]
+            self.cursor[g] += 1
+            if gene not in self.excluded[g]:
+                held.append(gene)
+                self.owners.setdefault(gene, set()).add(g)
+                self.changed.add(gene)
+
+    def conflicts(self) -> dict[str, set]:
+        """Genes held by several groups (only those whose holders changed can be new)."""
+        out = {gene: self.owners[gene] for gene in self.changed if len(self.owners[gene]) > 1}
+        self.changed = set()
+        return out
+
+    def exclude(self, g: str, gene: str) -> None:
+        self.excluded[g].add(gene)
+        self.lists[g].remove(gene)
+        self.owners[gene].discard(g)
+
+    def refill(self, groups) -> None:
+        for g in groups:
+            self._refill(g)
+
+
 def _resolve(candidates: dict[str, list[str]], scores: dict, n_genes: int, policy: str):
     """Top ``n_genes`` per group, each gene kept in one group, refilling from below.
 
     A gene that sits in the current top lists of several groups is kept by
     the winner (first group, or highest score) and excluded from the others;
     those groups then take their next candidates. Exclusions only grow, so
-    this ends.
+    this ends. Every round settles all its conflicts at once, from the lists as they
+    were at its start; the lists are updated in place (not rebuilt each round: at
+    hundreds of groups there are thousands of rounds).
     """
     order = {g: i for i, g in enumerate(candidates)}
-    excluded: dict[str, set] = {g: set() for g in candidates}
-    while True:
-        lists = {
-            g: list(islice((gene for gene in genes if gene not in excluded[g]), n_genes))
-            for g, genes in candidates.items()
-        }
-        if policy == "keep":
-            return lists
-        owners: dict[str, list[str]] = {}
-        for g, genes in lists.items():
-            for gene in genes:
-                owners.setdefault(gene, []).append(g)
-        conflicts = {gene: gs for gene, gs in owners.items() if len(gs) > 1}
+    state = _Lists(candidates, n_genes)
+    while policy != "keep":
+        conflicts = state.conflicts()
         if not conflicts:
-            return lists
+            break
+        losers = set()
         for gene, gs in conflicts.items():
-            win = _winner(gs, gene, order, scores, policy)
-            for g in gs:
-                if g != win:
-                    excluded[g].add(gene)
+            win = _winner(list(gs), gene, order, scores, policy)
+            for g in sorted(gs - {win}, key=order.__getitem__):
+                state.exclude(g, gene)
+                losers.add(g)
+        state.refill(sorted(losers, key=order.__getitem__))
+    return state.lists
 
 
 def _refilled(head: pd.DataFrame, groups: list, n_genes: int, policy: str) -> pd.DataFrame:
@@ -109,9 +145,5 @@ def select_markers(
     table["rank"] = table.groupby("group", sort=False).cumcount().to_numpy() + 1
     if table.empty:
         return table.assign(pct_in=np.nan, pct_out=np.nan)
-    pct_in, pct_out = pct(list(dict.fromkeys(table["gene"])))
-    rows = pct_in.index.get_indexer(table["group"])  # groups x genes frames, unique labels
-    cols = pct_in.columns.get_indexer(table["gene"])
-    table["pct_in"] = pct_in.to_numpy()[rows, cols]
-    table["pct_out"] = pct_out.to_numpy()[rows, cols]
+    table["pct_in"], table["pct_out"] = pct(table["gene"].to_numpy(), table["group"].to_numpy())
     return table

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 
 import numba
 import numpy as np
-from scipy import sparse, special
+from scipy import sparse
 
 from .._aggregate import GroupStats, group_stats_all
 from .._intake import intake_block, is_dask
@@ -31,6 +31,7 @@ from .._numba_kernels import _njit
 from .._sources import Expression
 from ._checks import refuse_nonfinite
 from ._ttest import _logfc, adjust_rows, ordered_fields, ranking_result
+from ._wilcoxon_top import scores_and_pvalues, tie_coef, top_genes
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
 BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
@@ -88,19 +89,16 @@ def _column_rank_sums(v, r, codes, sizes, n_cells, out):
 
 
 @_njit(nogil=True, parallel=True)
-def _rank_sums(vals, rows, indptr, codes, sizes, n_cells):
-    """Rank sums per (column, code) and tie sums ``sum(t**3 - t)`` per column.
+def _rank_sums(vals, rows, indptr, codes, sizes, n_cells, sums, ties):
+    """Rank sums per (column, code) into ``sums`` (zeros, one row per column) and tie
+    sums ``sum(t**3 - t)`` per column into ``ties``.
 
     Column ``c`` holds ``vals[indptr[c]:indptr[c + 1]]`` in cells ``rows[...]``;
     every other cell of that column is a zero.
     """
-    n_cols = len(indptr) - 1
-    sums = np.zeros((n_cols, len(sizes)))
-    ties = np.zeros(n_cols)
-    for c in numba.prange(n_cols):
+    for c in numba.prange(len(indptr) - 1):
         lo, hi = indptr[c], indptr[c + 1]
         ties[c] = _column_rank_sums(vals[lo:hi], rows[lo:hi], codes, sizes, n_cells, sums[c])
-    return sums, ties
 
 
 _ZERO = np.uint64(0x80000000)  # the order key of 0.0 (and of -0.0)
@@ -240,37 +238,26 @@ def _keys_rank_sums(keys, buf, sizes, n_cells, out, values, positive):
 
 
 @_njit(nogil=True, parallel=True)
-def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells):
+def _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells, sums, ties, values, positive):
     """:func:`_rank_sums` for float32 values (``bits`` is their uint32 view), with the
-    sums of the values and the counts above zero per (column, code)."""
-    n_cols = len(indptr) - 1
-    sums = np.zeros((n_cols, len(sizes)))
-    values = np.zeros((n_cols, len(sizes)))
-    positive = np.zeros((n_cols, len(sizes)))
-    ties = np.zeros(n_cols)
-    for c in numba.prange(n_cols):
+    sums of the values and the counts above zero per (column, code) into ``values`` and
+    ``positive`` (zeros, one row per column)."""
+    for c in numba.prange(len(indptr) - 1):
         lo, hi = indptr[c], indptr[c + 1]
         keys = np.empty(hi - lo, dtype=np.uint64)
         for k in range(hi - lo):
             keys[k] = _key(bits[lo + k], codes[rows[lo + k]])
         buf = np.empty_like(keys)
         ties[c] = _keys_rank_sums(keys, buf, sizes, n_cells, sums[c], values[c], positive[c])
-    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
-def _rank_sums_keys(keys, indptr, sizes, n_cells):
+def _rank_sums_keys(keys, indptr, sizes, n_cells, sums, ties, values, positive):
     """:func:`_rank_sums_f32` for columns already packed as keys (sorted here)."""
-    n_cols = len(indptr) - 1
-    sums = np.zeros((n_cols, len(sizes)))
-    values = np.zeros((n_cols, len(sizes)))
-    positive = np.zeros((n_cols, len(sizes)))
-    ties = np.zeros(n_cols)
-    for c in numba.prange(n_cols):
+    for c in numba.prange(len(indptr) - 1):
         column = keys[indptr[c] : indptr[c + 1]]
         buf = np.empty_like(column)
         ties[c] = _keys_rank_sums(column, buf, sizes, n_cells, sums[c], values[c], positive[c])
-    return sums, ties, values, positive
 
 
 @_njit(nogil=True, parallel=True)
@@ -412,43 +399,43 @@ def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
     return _sliced_columns(X)
 
 
-def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int):
-    """Rank sums ``(genes, codes)`` and tie sums of one chunk, by the fastest kernel
-    its layout allows: packed keys, float32 values, or any other values; with the
-    sums of the values and counts above zero ``(genes, codes)`` from the float32
-    kernels (``None`` from the others)."""
+def _chunk_rank_sums(columns: tuple, codes, sizes, n_cells: int, out: tuple) -> bool:
+    """Rank sums and tie sums of one chunk into ``out`` (``sums, ties, values,
+    positive``: that chunk's rows), by the fastest kernel its layout allows: packed
+    keys, float32 values, or any other values. The float32 kernels also write the sums
+    of the values and the counts above zero (returns True); the other does not (False)."""
     if len(columns) == 2:  # (keys, indptr)
-        sums, ties, values, positive = _rank_sums_keys(*columns, sizes, n_cells)
-        return sums, ties, (values, positive)
+        _rank_sums_keys(*columns, sizes, n_cells, *out)
+        return True
     vals, rows, indptr = columns
     if vals.dtype == np.float32:
-        bits = vals.view(np.uint32)
-        sums, ties, values, positive = _rank_sums_f32(bits, rows, indptr, codes, sizes, n_cells)
-        return sums, ties, (values, positive)
-    return (*_rank_sums(vals, rows, indptr, codes, sizes, n_cells), None)
+        _rank_sums_f32(vals.view(np.uint32), rows, indptr, codes, sizes, n_cells, *out)
+        return True
+    _rank_sums(vals, rows, indptr, codes, sizes, n_cells, *out[:2])
+    return False
 
 
 def _rank_pass(X, codes: np.ndarray, sizes: np.ndarray):
-    """Rank sums ``(codes, genes)``, tie sums per gene, and (float32 input) the sums of
-    the values and the counts above zero ``(codes, genes)``, else ``None``."""
+    """Rank sums, tie sums per gene, and (float32 input) the sums of the values and the
+    counts above zero, else ``None``. The tables are ``(genes, codes)`` in memory and
+    handed out as ``(codes, genes)`` views (``.T``): the kernels write each gene's row
+    in place, nothing is transposed or copied."""
     n_cells = int(sizes.sum())
-    sums = np.zeros((len(sizes), X.shape[1]))
+    shape = (X.shape[1], len(sizes))
+    sums, values, positive = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     ties = np.zeros(X.shape[1])
-    values, positive, fused = np.zeros_like(sums), np.zeros_like(sums), True
+    fused = True
     for lo, hi, columns in _column_chunks(X, codes):
-        chunk_sums, ties[lo:hi], chunk_values = _chunk_rank_sums(columns, codes, sizes, n_cells)
-        sums[:, lo:hi] = chunk_sums.T
-        fused = fused and chunk_values is not None
-        if fused:
-            values[:, lo:hi], positive[:, lo:hi] = chunk_values[0].T, chunk_values[1].T
-    return sums, ties, (values, positive) if fused else None
+        out = (sums[lo:hi], ties[lo:hi], values[lo:hi], positive[lo:hi])
+        fused = _chunk_rank_sums(columns, codes, sizes, n_cells, out) and fused
+    return sums.T, ties, (values.T, positive.T) if fused else None
 
 
 def _deviations(sums, ties, sizes, n_groups: int, tie_correct: bool):
     """Each group's rank sum minus its expectation and its standard deviation under the
     null (tie-corrected when ``tie_correct``), ``(n_groups, n_genes)`` each."""
     n_cells = int(sizes.sum())
-    coef = 1.0 - ties / (float(n_cells) ** 3 - n_cells) if tie_correct else np.ones(len(ties))
+    coef = tie_coef(ties, n_cells, tie_correct)
     n_active = sizes[:n_groups, None].astype(np.float64)
     deviation = sums[:n_groups] - n_active * (n_cells + 1) / 2.0
     std_dev = np.sqrt(coef[None, :] * n_active * (n_cells - n_active) * (n_cells + 1) / 12.0)
@@ -485,30 +472,43 @@ def rank_sum_deviations(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
     return _deviations(sums, ties, sizes, n_groups, tie_correct)
 
 
-def wilcoxon_pvalues(deviation: np.ndarray, std_dev: np.ndarray, continuity: bool):
-    """Two-sided p-values of the normal approximation; with ``continuity`` the
-    deviation is moved 1/2 towards zero first, as R's ``wilcox.test(correct=TRUE)``
-    does (``z = (d - sign(d) / 2) / sigma``). 1 where the deviation is undefined.
-    (``scipy.stats.norm.sf(z)`` is ``special.ndtr(-z)``: no import of scipy.stats.)"""
-    shift = 0.5 * np.sign(deviation) if continuity else 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.abs(deviation - shift) / std_dev
-    pvals = 2 * special.ndtr(-z)
-    return np.where(np.isnan(pvals), 1.0, pvals)
-
-
-def _deviations_and_stats(X, codes: np.ndarray, n_groups: int, tie_correct: bool):
-    """:func:`rank_sum_deviations` and the group statistics of every gene (n, sums,
-    counts above zero), taken from the ranking's own pass for float32 input (one read
-    of ``X``; no variances: ``m2`` is ``None``), else from a pass of their own."""
-    codes = np.asarray(codes, dtype=np.int64)
-    sizes = _sizes(codes, n_groups)
-    sums, ties, fused = _rank_pass(X, codes, sizes)
+def _group_stats(X, codes: np.ndarray, n_groups: int, sizes, fused) -> GroupStats:
+    """The group statistics of every gene (n, sums, counts above zero): from the
+    ranking's own pass for float32 input (one read of ``X``; no variances: ``m2`` is
+    ``None``), else from a pass of their own."""
     if fused is None:
-        st = group_stats_all(X, codes, n_groups + 1)
-    else:  # the Wilcoxon test needs no variances
-        st = GroupStats(n=sizes, sums=fused[0], m2=None, n_pos=fused[1])
-    return _deviations(sums, ties, sizes, n_groups, tie_correct), st
+        return group_stats_all(X, codes, n_groups + 1)
+    return GroupStats(n=sizes, sums=fused[0], m2=None, n_pos=fused[1])
+
+
+def _fold_changes(st: GroupStats, total_s, n_groups: int, log1p):
+    """``(i, genes) -> scanpy's log2 fold changes`` of group ``i``'s genes; ``i`` may be
+    a column of group positions and ``genes`` a (groups, genes) array of gene positions."""
+    logfc = _logfc(log1p)
+    total_n = st.n.sum()
+    n = st.n[:n_groups].astype(np.float64)
+
+    def fold_changes(i, genes: np.ndarray) -> np.ndarray:
+        n_g = n[i]
+        sums = st.sums[i, genes]
+        return logfc(sums / n_g, (total_s[genes] - sums) / (total_n - n_g))
+
+    return fold_changes
+
+
+def _top_fields(scores, pvals, names, group_names, depth, corr_method, fold_changes) -> dict:
+    """Each group's top ``depth`` genes (scanpy's order) and their fields, the adjusted
+    p-values computed for those genes only (``_wilcoxon_top``)."""
+    top, adjusted = top_genes(scores, pvals, depth, corr_method)
+    rows = np.arange(len(group_names))[:, None]
+    arrays = {
+        "names": np.asarray(names)[top],
+        "scores": scores[rows, top],
+        "pvals": pvals[rows, top],
+        "pvals_adj": adjusted,
+        "logfoldchanges": fold_changes(rows, top),
+    }
+    return {k: dict(zip(group_names, v, strict=True)) for k, v in arrays.items()}
 
 
 def wilcoxon_ranking(
@@ -527,33 +527,30 @@ def wilcoxon_ranking(
     ``request["continuity"]`` the p-values take R's continuity correction."""
     n_groups = len(group_names)
     tie_correct = bool(request.get("tie_correct", False))
-    (deviation, std_dev), st = _deviations_and_stats(expr.X, codes, n_groups, tie_correct)
+    continuity = bool(request.get("continuity", False))
+    codes = np.asarray(codes, dtype=np.int64)
+    sizes = _sizes(codes, n_groups)
+    sums, ties, fused = _rank_pass(expr.X, codes, sizes)
+    st = _group_stats(expr.X, codes, n_groups, sizes, fused)
     if one_pass is not None:
         one_pass["stats"] = st
-    bad = ~np.isfinite(st.sums).all(axis=0)
-    refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[bad]])
-    continuity = bool(request.get("continuity", False))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = deviation / std_dev
-    scores[np.isnan(scores)] = 0
-    pvals = wilcoxon_pvalues(deviation, std_dev, continuity)
-    total_s, total_n = st.sums.sum(0), st.n.sum()
-    logfc = _logfc(log1p)
-
-    def fold_changes(i: int, genes: np.ndarray) -> np.ndarray:
-        n_g = np.float64(st.n[i])
-        mean_g = st.sums[i, genes] / n_g
-        mean_r = (total_s[genes] - st.sums[i, genes]) / (total_n - n_g)
-        return logfc(mean_g, mean_r)
-
-    columns = {
-        "scores": scores,
-        "pvals": lambda i, genes: pvals[i, genes],
-        "pvals_adj": adjust_rows(pvals, request["corr_method"]),
-        "logfoldchanges": fold_changes,
-    }
+    total_s = st.sums.sum(0)  # NaN or inf in a gene's sums make its total so
+    refuse_nonfinite(expr, [str(g) for g in np.asarray(expr.var_names)[~np.isfinite(total_s)]])
+    scores, pvals = scores_and_pvalues(sums.T, ties, sizes, n_groups, tie_correct, continuity)
+    fold_changes = _fold_changes(st, total_s, n_groups, log1p)
+    if depth is None:
+        columns = {
+            "scores": scores,
+            "pvals": lambda i, genes: pvals[i, genes],
+            "pvals_adj": adjust_rows(pvals, request["corr_method"]),
+            "logfoldchanges": fold_changes,
+        }
+        fields = ordered_fields(columns, expr.var_names, group_names)
+    else:
+        args = (expr.var_names, group_names, depth, request["corr_method"], fold_changes)
+        fields = _top_fields(scores, pvals, *args)
     return ranking_result(
-        ordered_fields(columns, expr.var_names, group_names, depth),
+        fields,
         expr,
         {**request, "method": "wilcoxon"},
         group_names,
