@@ -127,3 +127,20 @@ def test_lazy_obs_keys_are_checked_like_in_memory_ones(files, memory):
     lazy = ad.experimental.read_lazy(files / "data.h5ad")
     with pytest.raises(KeyError, match=r"'clustr' is not a column of adata\.obs"):
         sch.tl.top_markers(lazy, "clustr")
+
+
+@pytest.mark.parametrize("method", ["t-test", "wilcoxon"])
+def test_backed_matrix_is_never_loaded_whole(files, memory, method, monkeypatch):
+    # anndata loads all of a backed CSR matrix for a column index (X[:, genes]) and for
+    # to_memory(); an atlas does not fit, so neither may happen on these paths
+    backed = ad.read_h5ad(files / "data.h5ad", backed="r")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("all of the backed matrix was read into memory")
+
+    monkeypatch.setattr(type(backed.X), "to_memory", refuse)
+    got = sch.get.grouped_expression(backed, GENES, ["cluster"]).matrix
+    expected = _scanpy_means(memory, ["cluster"])
+    np.testing.assert_allclose(got.loc[GENES, expected.columns], expected, rtol=1e-6)
+    table = sch.tl.top_markers(backed, "cluster", method=method, n_genes=2)
+    assert len(table) == 8
