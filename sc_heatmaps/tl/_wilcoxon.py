@@ -34,10 +34,10 @@ from ._checks import refuse_nonfinite
 from ._ttest import _logfc, adjust_rows, ordered_fields, ranking_result
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
-BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
+BACKED_ROWS = 10_000  # rows per read of a backed sparse matrix
 # stored values per chunk of genes of a backed or dask sparse matrix (~8 bytes each in
 # memory): every chunk is one more read of the whole matrix, so they are large
-OUT_OF_CORE_ENTRIES = 96_000_000
+OUT_OF_CORE_ENTRIES = 64_000_000
 
 
 @_njit(nogil=True)
