@@ -215,7 +215,7 @@ def _hits(table, n_clusters: int, n_genes: int) -> float:
     return float(np.mean([g in made[str(c)] for c, g in pairs]))
 
 
-def _ours(op: str, adata, out: Path, n_clusters: int) -> dict:
+def _ours(op: str, adata, out: Path, n_clusters: int, how: str) -> dict:
     import sc_heatmaps as sch
 
     if op.startswith("markers_"):
@@ -227,7 +227,7 @@ def _ours(op: str, adata, out: Path, n_clusters: int) -> dict:
         plot = sch.pl.grouped_heatmap(adata, genes, ["dataset", "cluster"], cluster_key="cluster")
     else:
         plot = sch.pl.dotplot(adata, genes, "cluster")
-    path = out / f"{op}.pdf"
+    path = out / f"{op}_{how}.pdf"
     plot.savefig(path)
     return {"matrix": list(plot.data.shape), "pdf_bytes": path.stat().st_size}
 
@@ -265,7 +265,7 @@ def child(args) -> None:
     adata = _open(data_dir, "zarr" if args.input == "dask" else args.input)
     start = time.perf_counter()
     if args.side == "ours":
-        result = _ours(args.op, adata, out, args.clusters)
+        result = _ours(args.op, adata, out, args.clusters, args.input)
     else:
         result = _scanpy(args.op, adata)
     result["seconds_in_call"] = round(time.perf_counter() - start, 2)
