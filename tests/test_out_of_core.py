@@ -144,3 +144,20 @@ def test_backed_matrix_is_never_loaded_whole(files, memory, method, monkeypatch)
     np.testing.assert_allclose(got.loc[GENES, expected.columns], expected, rtol=1e-6)
     table = sch.tl.top_markers(backed, "cluster", method=method, n_genes=2)
     assert len(table) == 8
+
+
+def test_stored_ranking_is_checked_on_a_backed_file_without_loading_it(
+    memory, tmp_path, monkeypatch
+):
+    ranked = memory.copy()
+    sc.tl.rank_genes_groups(ranked, "cluster", method="t-test", n_genes=ranked.n_vars)
+    ranked.write_h5ad(tmp_path / "ranked.h5ad")
+    expected = sch.tl.top_markers(ranked, "cluster", method="t-test", n_genes=3)
+    backed = ad.read_h5ad(tmp_path / "ranked.h5ad", backed="r")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("all of the backed matrix was read into memory")
+
+    monkeypatch.setattr(type(backed.X), "to_memory", refuse)
+    got = sch.tl.top_markers(backed, "cluster", method="t-test", n_genes=3)
+    pd.testing.assert_frame_equal(got, expected)
