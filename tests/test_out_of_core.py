@@ -49,6 +49,13 @@ def _open(files, how: str, memory):
         lazy = memory.copy()
         lazy.X = da.from_array(memory.X, chunks=(23, -1))  # CSR chunks, ragged last one
         return lazy
+    if how == "read_elem_lazy":  # dask X of the file's own chunks, obs in memory
+        if not hasattr(ad.experimental, "read_elem_lazy"):
+            pytest.skip(f"anndata {version('anndata')} has no experimental.read_elem_lazy")
+        h5py = pytest.importorskip("h5py")
+        handle = h5py.File(files / "data.h5ad", "r")
+        X = ad.experimental.read_elem_lazy(handle["X"], chunks=(41, memory.n_vars))
+        return ad.AnnData(X=X, obs=memory.obs.copy(), var=memory.var.copy(), uns=memory.uns)
     if not HAS_READ_LAZY:
         pytest.skip(f"anndata {version('anndata')} has no experimental.read_lazy")
     pytest.importorskip("xarray")  # read_lazy's obs
@@ -57,7 +64,7 @@ def _open(files, how: str, memory):
 
 
 INPUTS = ["backed", pytest.param("lazy_h5ad", marks=needs_read_lazy), "dask"]
-INPUTS += [pytest.param("lazy_zarr", marks=needs_read_lazy)]
+INPUTS += [pytest.param("lazy_zarr", marks=needs_read_lazy), "read_elem_lazy"]
 
 
 @pytest.fixture
