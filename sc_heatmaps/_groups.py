@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ._labels import joined_labels
-from ._validate import ScHeatmapsKeyError, as_name_list, categorical_obs, format_choices
+from ._validate import (
+    ScHeatmapsKeyError,
+    as_name_list,
+    categorical_obs,
+    format_choices,
+    obs_in_memory,
+)
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,10 @@ def select_categories(
 def cluster_mask(obs: pd.DataFrame, keys: list[str], clusters, cluster_key) -> np.ndarray:
     """Cells kept by the ``clusters`` selection (all cells when it is ``None``)."""
     wanted = as_name_list(clusters, "clusters")
+    key = None if wanted is None else resolve_cluster_key(keys, cluster_key)
+    obs = obs_in_memory(obs, [*keys, key])
     if wanted is None:
         return np.ones(len(obs), dtype=bool)
-    key = resolve_cluster_key(keys, cluster_key)
     cat = categorical_obs(obs, key, "cluster_key")
     return select_categories(cat, wanted, key)
 
@@ -100,6 +107,7 @@ def labelled_cells(obs: pd.DataFrame, keys: dict[str, str | None]) -> np.ndarray
     """Cells that have a label in every key of ``keys`` (``{what: obs key}``; ``None``
     keys are skipped). A cell whose label is missing (NaN) belongs to no group, so
     every function leaves it out."""
+    obs = obs_in_memory(obs, keys.values())
     mask = np.ones(len(obs), dtype=bool)
     for what, key in keys.items():
         if key is not None:
@@ -125,6 +133,7 @@ def make_grouping(
     :func:`sc_heatmaps._labels.label_part`): labels never collide.
     """
     keys = as_keys(groupby)
+    obs = obs_in_memory(obs, [*keys, cluster_key])
     if len(obs) == 0:
         raise ValueError("adata has no cells (n_obs = 0); there is nothing to group.")
     cats = [categorical_obs(obs, k) for k in keys]

@@ -167,12 +167,27 @@ def _resolve(adata, source: str) -> Expression:
     )
 
 
+COLUMN_READ_ROWS = 20_000  # rows per read when taking columns of a backed sparse matrix
+
+
+def backed_columns(X, idx: np.ndarray) -> sparse.csr_matrix:
+    """The columns ``idx`` of a backed sparse matrix in its own dtype, read a block of rows
+    at a time (anndata reads all of a backed CSR matrix for ``X[:, idx]``)."""
+    parts = [
+        sparse.csr_matrix(intake_block(X[s : s + COLUMN_READ_ROWS]))[:, idx]
+        for s in range(0, X.shape[0], COLUMN_READ_ROWS)
+    ]
+    return sparse.vstack(parts, format="csr") if parts else sparse.csr_matrix((0, len(idx)))
+
+
 def column_block(X, idx: np.ndarray) -> np.ndarray | sparse.csr_matrix:
     """The selected columns of ``X`` (all rows), as float64 CSR or dense; never the whole X."""
     if is_dask(X):  # only the selected columns are computed
         X = intake_block(X[:, idx].compute())
         idx = np.arange(X.shape[1])
-    if sparse.issparse(X) or hasattr(X, "to_memory"):  # in memory, or backed sparse
+    if hasattr(X, "to_memory"):
+        return sparse.csr_matrix(backed_columns(X, idx), dtype=np.float64)
+    if sparse.issparse(X):
         return sparse.csr_matrix(intake_block(X[:, idx]), dtype=np.float64)
     return np.asarray(X[:, idx], dtype=np.float64)
 

@@ -108,6 +108,18 @@ def check_obs_key(obs: pd.DataFrame, key: object, what: str = "obs key") -> str:
     return key
 
 
+def obs_in_memory(obs, keys: Iterable[object]) -> pd.DataFrame:
+    """``obs`` as a pandas frame. anndata's lazy obs (``anndata.experimental.read_lazy``
+    hands out an xarray-backed ``Dataset2D``, whose ``len`` is its number of columns)
+    has only its columns among ``keys`` read into memory; missing keys are left for the
+    caller's check to name."""
+    if isinstance(obs, pd.DataFrame):
+        return obs
+    columns = {str(c) for c in obs.columns}
+    wanted = [k for k in dict.fromkeys(keys) if isinstance(k, str) and k in columns]
+    return obs[wanted].to_memory()
+
+
 def categorical_obs(
     obs: pd.DataFrame, key: str, what: str = "groupby", max_categories: int | None = MAX_CATEGORIES
 ) -> pd.Categorical:
@@ -118,7 +130,7 @@ def categorical_obs(
     because a continuous value makes one group per cell.
     """
     check_obs_key(obs, key, what)
-    col = obs[key]
+    col = obs_in_memory(obs, [key])[key]
     if isinstance(col.dtype, pd.CategoricalDtype):
         cat = pd.Categorical(col)
     elif is_float_dtype(col.dtype):
@@ -189,7 +201,7 @@ def numeric_obs_columns(obs: pd.DataFrame) -> list[str]:
 def numeric_obs(obs: pd.DataFrame, key: object, what: str) -> pd.Series:
     """The obs column ``key`` if it holds numbers; otherwise an error listing those that do."""
     key = check_obs_key(obs, key, what)
-    col = obs[key]
+    col = obs_in_memory(obs, [key])[key]
     if not pd.api.types.is_numeric_dtype(col) or isinstance(col.dtype, pd.CategoricalDtype):
         raise ValueError(
             f"{what} {key!r} is not a numeric obs column; numeric columns are "

@@ -97,3 +97,37 @@ def test_wilcoxon_benchmark_runs_at_a_tiny_size():
     cols = dict(zip(header.split(), row.split(), strict=True))
     assert cols["same_top10_scanpy"] == "True"
     assert float(cols["p_rel_diff_scanpy"]) < 1e-9
+
+
+def test_atlas_benchmark_runs_at_a_tiny_size(tmp_path):
+    script = str(ROOT / "benchmarks" / "atlas.py")
+    tiny = ["--cells", "600", "--genes", "90", "--density", "0.4", "--clusters", "3"]
+    subprocess.run(
+        [sys.executable, script, "generate", "--data-dir", str(tmp_path), *tiny],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    argv = ["--inputs", "backed,zarr", "--ops", "markers_wilcoxon,dotplot_pdf", "--clusters", "3"]
+    argv += ["--scanpy-inputs", "backed", "--scanpy-ops", "aggregate"]
+    result = subprocess.run(
+        [sys.executable, script, "run", "--data-dir", str(tmp_path), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    rows = [line.split(maxsplit=5) for line in result.stdout.strip().splitlines()[1:]]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("ours", "backed", "markers_wilcoxon"),
+        ("ours", "backed", "dotplot_pdf"),
+        ("scanpy", "backed", "aggregate"),
+        ("ours", "zarr", "markers_wilcoxon"),
+        ("ours", "zarr", "dotplot_pdf"),
+    ]
+    ours = [r for r in rows if r[0] == "ours"]
+    assert all(r[5].startswith("ok ") for r in ours), rows
+    # every cluster's top marker is one the generator made for it
+    assert all('"top_is_made_marker": 1.0' in r[5] for r in ours if "markers" in r[2])
+    assert all(float(r[4]) > 0 for r in rows)  # /usr/bin/time -v's peak RSS was read

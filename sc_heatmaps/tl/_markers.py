@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._aggregate import group_stats, subset_group_stats
 from .._intake import intake
-from .._sources import Expression, column_block, resolve_source
+from .._sources import Expression, backed_columns, column_block, resolve_source
 from .._validate import (
     ScHeatmapsKeyError,
     as_name_list,
@@ -350,7 +350,8 @@ def _rescore(expr: Expression, cat, request, log1p, genes: list[str]) -> dict:
     """The ranking of ``genes`` alone on these cells (scores of t-tests and Wilcoxon
     tests are per gene), read in the layout and dtype of the source."""
     idx = np.sort(expr.var_names.get_indexer(genes))
-    sub = replace(expr, X=intake(expr.X[:, idx], expr.where), var_names=expr.var_names[idx])
+    X = backed_columns(expr.X, idx) if hasattr(expr.X, "to_memory") else expr.X[:, idx]
+    sub = replace(expr, X=intake(X, expr.where), var_names=expr.var_names[idx])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the full computation warned already, if at all
         return compute_ranking(sub, cat, request, log1p)

@@ -19,6 +19,7 @@ gene, no indirection); other dtypes are argsorted. The caller's matrix is only r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 
 import numba
@@ -34,7 +35,10 @@ from ._ttest import _logfc, adjust_rows, ordered_fields, ranking_result
 from ._wilcoxon_top import scores_and_pvalues, tie_coef, top_genes
 
 CHUNK_ENTRIES = 1 << 24  # stored values per chunk of genes (~200 MB of values and rows)
-BACKED_ROWS = 20_000  # rows per read of a backed sparse matrix
+BACKED_ROWS = 10_000  # rows per read of a backed sparse matrix
+# stored values per chunk of genes of a backed or dask sparse matrix (~8 bytes each in
+# memory): every chunk is one more read of the whole matrix, so they are large
+OUT_OF_CORE_ENTRIES = 64_000_000
 
 
 @_njit(nogil=True)
@@ -376,17 +380,56 @@ def _sliced_columns(X) -> Iterator[tuple[int, int, tuple]]:
         yield lo, hi, _as_columns(block.compute() if is_dask(block) else block)
 
 
-def _backed_sparse_columns(X) -> Iterator[tuple[int, int, tuple]]:
-    """A backed sparse matrix: rows read a block at a time, once to count the stored
-    values per gene, then once per chunk of genes."""
-    n_rows = X.shape[0]
-    blocks = [(s, min(s + BACKED_ROWS, n_rows)) for s in range(0, n_rows, BACKED_ROWS)]
+def _row_blocks(X) -> list:
+    """Consecutive row ranges to read an out-of-core sparse matrix by: ``BACKED_ROWS``
+    rows of a backed one, whole row chunks of about as many rows of a dask array (one
+    graph per read: dask's cost per call outweighs a small chunk's read)."""
+    edges = np.append(np.arange(0, X.shape[0], BACKED_ROWS), X.shape[0])
+    if is_dask(X):
+        bounds = np.concatenate([[0], np.cumsum(X.chunks[0])])
+        edges = np.unique(bounds[np.searchsorted(bounds, edges)])
+    return [(int(s), int(e)) for s, e in itertools.pairwise(edges) if e > s]
+
+
+def _read_rows(X, start: int, stop: int):
+    block = X[start:stop]
+    return sparse.csr_matrix(intake_block(block.compute() if is_dask(block) else block))
+
+
+def _fill_columns(block, start: int, lo: int, hi: int, out: tuple, filled: np.ndarray):
+    """Append the columns ``lo:hi`` of a block of rows (from row ``start``) to the
+    compressed columns ``out = (values, rows, indptr)``, ``filled`` held per column."""
+    vals, rows, indptr = out
+    part = sparse.csc_matrix(block[:, lo:hi])
+    counts = np.diff(part.indptr)
+    at = np.repeat(indptr[:-1] + filled - part.indptr[:-1], counts) + np.arange(part.nnz)
+    vals[at] = part.data
+    rows[at] = part.indices + start
+    filled += counts
+
+
+def _out_of_core_columns(X) -> Iterator[tuple[int, int, tuple]]:
+    """A backed or dask sparse matrix: its rows read a block at a time, once to count
+    the stored values per gene, then once per chunk of ``OUT_OF_CORE_ENTRIES`` of them
+    (compressed columns filled in place: ~8 bytes a value in memory)."""
+    blocks = _row_blocks(X)
     per_column = np.zeros(X.shape[1], dtype=np.int64)
+    dtype = np.float64
     for s, e in blocks:
-        per_column += sparse.csr_matrix(intake_block(X[s:e])).getnnz(axis=0)
-    for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
-        parts = [sparse.csr_matrix(intake_block(X[s:e]))[:, lo:hi] for s, e in blocks]
-        yield lo, hi, _as_columns(sparse.vstack(parts, format="csr"))
+        block = _read_rows(X, s, e)
+        per_column += np.bincount(block.indices, minlength=X.shape[1])
+        dtype = np.float32 if block.dtype == np.float32 else np.float64
+    for lo, hi in _chunk_bounds(per_column, OUT_OF_CORE_ENTRIES):
+        indptr = np.concatenate([[0], np.cumsum(per_column[lo:hi])]).astype(np.int64)
+        out = (np.empty(indptr[-1], dtype=dtype), np.empty(indptr[-1], dtype=np.int32), indptr)
+        filled = np.zeros(hi - lo, dtype=np.int64)
+        for s, e in blocks:
+            _fill_columns(_read_rows(X, s, e), s, lo, hi, out, filled)
+        yield lo, hi, out
+
+
+def _dask_sparse(X) -> bool:
+    return is_dask(X) and sparse.issparse(getattr(X, "_meta", None))
 
 
 def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
@@ -394,8 +437,8 @@ def _column_chunks(X, codes) -> Iterator[tuple[int, int, tuple]]:
     ``(lo, hi, (keys, indptr))`` for float32 CSR (values packed with their groups)."""
     if sparse.issparse(X):
         return _csr_columns(X, codes) if X.format == "csr" else _csc_columns(X)
-    if hasattr(X, "to_memory"):
-        return _backed_sparse_columns(X)
+    if hasattr(X, "to_memory") or _dask_sparse(X):
+        return _out_of_core_columns(X)
     return _sliced_columns(X)
 
 
