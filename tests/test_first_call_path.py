@@ -54,6 +54,29 @@ def test_scipy_and_compiled_paths_give_the_same_statistics(layout, stat, monkeyp
     np.testing.assert_allclose(scipy_path.matrix[column].to_numpy(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("stat", ["mean", "fraction"])
+def test_scipy_path_leaves_out_cells_of_clusters_not_asked_for(stat, monkeypatch):
+    # cells outside clusters= have no group (code -1): they must add to no group's sums
+    adata = _layout(make_synthetic(), "csr")
+    kws = {"stat": stat, "clusters": ["c2", "c0"], "cluster_key": "cluster"}
+    compiled, scipy_path = _both_paths(adata, monkeypatch, **kws)
+    np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
+    dense = adata.X.toarray()
+    cols = adata.var_names.get_indexer(GENES)
+    for dataset in ("d1", "d2"):
+        for cluster in ("c2", "c0"):
+            cells = (adata.obs["dataset"] == dataset).to_numpy() & (
+                adata.obs["cluster"] == cluster
+            ).to_numpy()
+            rows = dense[cells][:, cols].astype(np.float64)
+            expected = rows.mean(axis=0) if stat == "mean" else (rows > 0).mean(axis=0)
+            column = next(
+                c for c in scipy_path.matrix.columns if dataset in str(c) and cluster in str(c)
+            )
+            got = scipy_path.matrix[column].to_numpy()
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_both_paths_find_the_same_nonfinite_genes(monkeypatch):
     adata = _layout(make_synthetic(), "dense")
     adata.X[3, adata.var_names.get_loc("G10")] = np.nan
