@@ -202,7 +202,7 @@ def test_duplicate_entries_are_summed_on_both_paths(layout, stat, monkeypatch):
     for result in _both_paths(dup, monkeypatch, stat=stat):
         for label, group in result.groups.iterrows():
             cells = (adata.obs["dataset"] == group["dataset"]).to_numpy()
-            cells &= (adata.obs["cluster"] == group["cluster"]).to_numpy()
+            cells = cells & (adata.obs["cluster"] == group["cluster"]).to_numpy()
             rows = dense[cells][:, cols]
             expected = rows.mean(axis=0) if stat == "mean" else (rows > 0).mean(axis=0)
             np.testing.assert_allclose(result.matrix[label].to_numpy(), expected, rtol=1e-6)
