@@ -300,9 +300,9 @@ def _csr_chunk_keys(bits, indices, indptr, codes, cursor, hi, fill, n_keys):
     return keys
 
 
-def _csr_keys(X, codes, cursor, lo: int, hi: int, out_indptr: np.ndarray) -> np.ndarray:
-    n_parts = max(1, numba.get_num_threads())
-    counts = _csr_chunk_counts(X.indices, X.indptr, cursor, hi, lo, n_parts)
+def _csr_keys(X, codes, cursor, hi: int, counts: np.ndarray, out_indptr: np.ndarray):
+    """Columns up to ``hi`` (from where ``cursor`` stands) as packed keys; ``counts`` are
+    their stored values per (part of the rows, column)."""
     fill = out_indptr[:-1][None, :] + np.cumsum(counts, axis=0) - counts
     bits = X.data.view(np.uint32)
     return _csr_chunk_keys(bits, X.indices, X.indptr, codes, cursor, hi, fill, out_indptr[-1])
@@ -347,13 +347,18 @@ def _chunk_bounds(per_column: np.ndarray, budget: int) -> list[tuple[int, int]]:
 def _csr_columns(X, codes) -> Iterator[tuple[int, int, tuple]]:
     if not X.has_sorted_indices:
         X = X.sorted_indices()  # a copy; the caller's matrix keeps its order
-    per_column = np.bincount(X.indices, minlength=X.shape[1])
     cursor = X.indptr[:-1].astype(np.int64)
+    # stored values per (part of the rows, column), counted once in parallel: their sum
+    # cuts the chunks, and each chunk's slice says where each part writes its keys
+    n_parts = max(1, numba.get_num_threads())
+    counts = _csr_chunk_counts(X.indices, X.indptr, cursor, X.shape[1], 0, n_parts)
+    per_column = counts.sum(axis=0)
     packed = X.dtype == np.float32
     for lo, hi in _chunk_bounds(per_column, CHUNK_ENTRIES):
         out_indptr = np.concatenate([[0], np.cumsum(per_column[lo:hi])]).astype(np.int64)
         if packed:
-            yield lo, hi, (_csr_keys(X, codes, cursor, lo, hi, out_indptr), out_indptr)
+            keys = _csr_keys(X, codes, cursor, hi, counts[:, lo:hi], out_indptr)
+            yield lo, hi, (keys, out_indptr)
             continue
         vals, rows = _csr_chunk_to_csc(X.data, X.indices, X.indptr, cursor, lo, hi, out_indptr)
         yield lo, hi, (vals, rows, out_indptr)
