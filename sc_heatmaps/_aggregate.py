@@ -145,9 +145,11 @@ def _compiled_input(X) -> bool:
 
 # In a process where numba has not started yet, its start (importing numba, building
 # its target context, loading our cached machine code: 0.4-0.5 s on the project
-# machine) costs more than it saves below this many values read; the selected columns
-# are then read by scipy and summed with bincounts (measured crossover, see
+# machine) costs more than it saves below this many values read. A CSR matrix is then
+# read by the numpy pass of ``_csr_subset`` (threads over blocks of rows), CSC and dense
+# matrices by scipy's column selection and bincounts (measured crossovers, see
 # benchmarks/README.md, "first call in a process").
+NUMPY_MAX_VALUES = 400_000_000
 SCIPY_MAX_VALUES = 100_000_000
 
 
@@ -181,28 +183,45 @@ def _values_read(X, idx: np.ndarray) -> int:
     return int(X.shape[0]) * len(idx)
 
 
+def _is_csr(X) -> bool:
+    return sparse.issparse(X) and X.format == "csr"
+
+
 def compiled_pays(X, idx: np.ndarray) -> bool:
-    """Whether the compiled subset pass beats scipy here: always once numba has
-    started, else only from ``SCIPY_MAX_VALUES`` values read."""
-    return numba_started() or _values_read(X, idx) >= SCIPY_MAX_VALUES
+    """Whether the compiled subset pass beats numpy (CSR) or scipy (CSC, dense) here:
+    always once numba has started, else only from ``NUMPY_MAX_VALUES`` (CSR) or
+    ``SCIPY_MAX_VALUES`` values read."""
+    limit = NUMPY_MAX_VALUES if _is_csr(X) else SCIPY_MAX_VALUES
+    return numba_started() or _values_read(X, idx) >= limit
 
 
 def subset_group_stats(X, idx: np.ndarray, codes: np.ndarray, n_groups: int):
     """Statistics of the columns ``idx`` of ``X`` per group in one compiled pass, without
     building ``X[:, idx]``; and which of them hold NaN or inf in any cell (grouped or not).
 
-    Returns ``(GroupStats, nonfinite)``, or ``None`` where the pass does not apply
-    (backed and dask matrices, float16, unsorted CSC) or does not pay (small work in a
-    process where numba has not started, :func:`compiled_pays`): the caller then reads
-    :func:`sc_heatmaps._sources.column_block` and calls :func:`group_stats`.
-    Values are summed in float64, as :func:`group_stats` does; variances are not
-    computed (``m2`` is ``None``).
+    Where the compiled pass does not pay (a process where numba has not started,
+    :func:`compiled_pays`), a CSR matrix is read by the numpy pass of
+    :mod:`sc_heatmaps._csr_subset` instead.
+
+    Returns ``(GroupStats, nonfinite)``, or ``None`` where neither applies (backed and
+    dask matrices, float16, unsorted CSC, small CSC and dense work while numba has not
+    started): the caller then reads :func:`sc_heatmaps._sources.column_block` and calls
+    :func:`group_stats`. Values are summed in float64, as :func:`group_stats` does;
+    variances are not computed (``m2`` is ``None``).
     """
-    if not _compiled_input(X) or not compiled_pays(X, idx):
+    if not _compiled_input(X):
         return None
+    codes = np.asarray(codes, dtype=np.int64)
+    if not compiled_pays(X, idx):
+        if not _is_csr(X) or len(np.unique(idx)) < len(idx):
+            return None
+        from ._csr_subset import csr_subset_sums
+
+        sums, n_pos, nonfinite = csr_subset_sums(X, idx, codes, n_groups)
+        stats = GroupStats(n=group_sizes(codes, n_groups), sums=sums, m2=None, n_pos=n_pos)
+        return stats, nonfinite
     from ._numba_kernels import subset_moments
 
-    codes = np.asarray(codes, dtype=np.int64)
     outside = np.where(codes < 0, n_groups, codes)  # one more row: read, then dropped
     out = subset_moments(X, idx, outside, n_groups + 1)
     if out is None:

@@ -16,6 +16,8 @@ object is never modified, and is never handed to code that modifies it
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import sparse
 
@@ -55,7 +57,7 @@ def _check_structure(X, where: str) -> None:
     elif len(indptr) > 1 and np.any(np.diff(indptr) < 0):
         problem = "indptr decreases"
     # one pass, not min() and max(): seen unsigned, a negative index is a huge one
-    elif len(indices) and indices.view(f"u{indices.dtype.itemsize}").max() >= n_minor:
+    elif len(indices) and _largest(indices.view(f"u{indices.dtype.itemsize}")) >= n_minor:
         bad = indices[(indices < 0) | (indices >= n_minor)][0]
         problem = f"a {what} index is {bad}, outside 0..{n_minor - 1}"
     if problem is not None:
@@ -63,6 +65,22 @@ def _check_structure(X, where: str) -> None:
             f"{where} is a corrupted {fmt.upper()} matrix: {problem}. The file is damaged "
             "or was written by a faulty tool; rewrite it from its source."
         )
+
+
+THREADED_CHECK_VALUES = 8_000_000  # indices from which the check runs in threads
+
+
+def _largest(values: np.ndarray):
+    """``values.max()``, in threads over parts of a large array (numpy's reduction
+    releases the GIL)."""
+    from ._threads import available_threads, thread_map
+
+    n_threads = available_threads() if len(values) >= THREADED_CHECK_VALUES else 1
+    if n_threads == 1:
+        return values.max()
+    cuts = [len(values) * i // n_threads for i in range(n_threads + 1)]
+    parts = [values[a:b] for a, b in itertools.pairwise(cuts)]
+    return max(thread_map(np.max, parts, n_threads))
 
 
 def _compressed(X):

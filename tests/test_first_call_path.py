@@ -1,6 +1,6 @@
-"""Grouped statistics of a few genes take scipy's path while numba has not started in
-the process (its start costs more than such work), and both paths give the same
-numbers."""
+"""Grouped statistics of a few genes take a numpy pass (CSR) or scipy's columns (CSC,
+dense) while numba has not started in the process (its start costs more than such
+work), and every path gives the same numbers."""
 
 from __future__ import annotations
 
@@ -29,12 +29,24 @@ def _layout(adata, layout: str):
     return out
 
 
-def _both_paths(adata, monkeypatch, **kws):
+def _paths(adata, monkeypatch, **kws) -> dict:
+    """The same call through the compiled pass, the numpy pass (CSR only) and scipy's
+    columns (``subset_group_stats`` declining), in a process taken as numba-less."""
+    monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
     runs = {}
-    for name, limit in (("compiled", 0), ("scipy", 10**18)):
+    for name, limit in (("compiled", 0), ("numpy", 10**18)):
         monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", limit)
-        monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
+        monkeypatch.setattr(_aggregate, "NUMPY_MAX_VALUES", limit)
         runs[name] = sch.get.grouped_expression(adata, GENES, ["dataset", "cluster"], **kws)
+    monkeypatch.setattr("sc_heatmaps.get._grouped.subset_group_stats", lambda *a: None)
+    runs["scipy"] = sch.get.grouped_expression(adata, GENES, ["dataset", "cluster"], **kws)
+    return runs
+
+
+def _both_paths(adata, monkeypatch, **kws):
+    runs = _paths(adata, monkeypatch, **kws)
+    np.testing.assert_allclose(runs["numpy"].matrix, runs["scipy"].matrix, rtol=1e-12, atol=0)
+    assert list(runs["numpy"].matrix.index) == list(runs["scipy"].matrix.index)
     return runs["compiled"], runs["scipy"]
 
 
@@ -88,13 +100,17 @@ def test_both_paths_find_the_same_nonfinite_genes(monkeypatch):
     np.testing.assert_allclose(compiled.matrix, scipy_path.matrix, rtol=1e-12, atol=0)
 
 
-def test_compiled_path_once_numba_has_started(monkeypatch):
-    adata = _layout(make_synthetic(), "csr")
+@pytest.mark.parametrize(
+    ("layout", "limit"), [("csr", "NUMPY_MAX_VALUES"), ("csc", "SCIPY_MAX_VALUES")]
+)
+def test_compiled_path_once_numba_has_started(layout, limit, monkeypatch):
+    adata = _layout(make_synthetic(), layout)
     monkeypatch.setattr(_aggregate, "numba_started", lambda: True)
     assert _aggregate.compiled_pays(adata.X, np.arange(3))
     monkeypatch.setattr(_aggregate, "numba_started", lambda: False)
     assert not _aggregate.compiled_pays(adata.X, np.arange(3))
-    monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", adata.X.nnz)
+    values = adata.X.nnz if layout == "csr" else int(np.diff(adata.X.indptr)[:3].sum())
+    monkeypatch.setattr(_aggregate, limit, values)  # reached: the compiled pass pays
     assert _aggregate.compiled_pays(adata.X, np.arange(3))
 
 

@@ -177,6 +177,21 @@ def test_out_of_range_indices_are_refused(bad):
         sch.pl.cell_heatmap(adata, GENES, "cluster")
 
 
+@pytest.mark.parametrize("where", ["first", "last"])
+@pytest.mark.parametrize("bad", [30, -1])
+def test_out_of_range_indices_are_found_by_the_check_in_threads(where, bad, monkeypatch):
+    # the check of a large matrix splits its indices between threads: a bad index in
+    # either part is found
+    from sc_heatmaps import _intake
+
+    monkeypatch.setattr(_intake, "THREADED_CHECK_VALUES", 0)
+    monkeypatch.setattr("sc_heatmaps._threads.available_threads", lambda: 3)
+    X = sparse.csr_matrix(make_synthetic().X, copy=True)
+    X.indices[0 if where == "first" else -1] = bad
+    with pytest.raises(ValueError, match=rf"corrupted CSR matrix: a column index is {bad},"):
+        sch.get.grouped_expression(_with_x(make_synthetic(), X), GENES, "cluster")
+
+
 def test_far_out_of_range_index_in_a_backed_file_is_an_error_not_a_crash(tmp_path):
     import h5py
 

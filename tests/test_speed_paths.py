@@ -22,6 +22,7 @@ def _refuse_column_block(monkeypatch):
     """Fail when the selected columns are copied out (``X[:, genes]``); the compiled
     pass is taken however small the data (not only once numba has started)."""
     monkeypatch.setattr(_aggregate, "SCIPY_MAX_VALUES", 0)
+    monkeypatch.setattr(_aggregate, "NUMPY_MAX_VALUES", 0)
 
     def refuse(*args, **kwargs):
         raise AssertionError("X[:, genes] was built")
