@@ -149,20 +149,32 @@ def make_grouping(
             "to no group)."
         )
     orders = _category_orders(cats, keys, clusters, cluster_key)
-    ranks = [np.argsort(order) for order in orders]  # category code -> drawing position
     shape = tuple(len(c.categories) for c in cats)
-    flat = np.full(len(obs), -1, dtype=np.int64)
-    positions = [rank[codes[mask]] for rank, codes in zip(ranks, codes_per_key, strict=True)]
-    flat[mask] = np.ravel_multi_index(positions, shape)
-    counts = np.bincount(flat[mask], minlength=int(np.prod(shape)))
+    flat = _flat_positions(orders, codes_per_key, shape)  # garbage where mask is False
+    every = bool(mask.all())
+    counts = np.bincount(flat if every else flat[mask], minlength=int(np.prod(shape)))
     present = np.flatnonzero(counts)
     remap = np.full(len(counts), -1, dtype=np.int64)
     remap[present] = np.arange(len(present))
-    group_codes = np.where(flat >= 0, remap[np.maximum(flat, 0)], -1)
+    group_codes = remap[flat]
+    if not every:
+        group_codes[~mask] = -1
     unravelled = np.unravel_index(present, shape)
     codes = [order[pos] for order, pos in zip(orders, unravelled, strict=True)]
     meta = _group_meta(keys, cats, codes, counts[present])
     return Grouping(keys=keys, codes=group_codes, meta=meta)
+
+
+def _flat_positions(orders, codes_per_key, shape) -> np.ndarray:
+    """Each cell's position in the grid of drawing positions of every key (the first key
+    outermost), as ``np.ravel_multi_index`` numbers it. Cells with a code of -1 get a
+    meaningless position: the caller leaves them out."""
+    flat = np.zeros(len(codes_per_key[0]), dtype=np.int64)
+    for order, codes, size in zip(orders, codes_per_key, shape, strict=True):
+        rank = np.argsort(order)  # category code -> drawing position
+        flat *= size
+        flat += rank[codes]
+    return flat
 
 
 def _category_orders(cats, keys: list[str], clusters, cluster_key) -> list[np.ndarray]:
