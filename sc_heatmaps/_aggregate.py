@@ -149,7 +149,7 @@ def _compiled_input(X) -> bool:
 # read by the numpy pass of ``_csr_subset`` (threads over blocks of rows), CSC and dense
 # matrices by scipy's column selection and bincounts (measured crossovers, see
 # benchmarks/README.md, "first call in a process").
-NUMPY_MAX_VALUES = 400_000_000
+NUMPY_MAX_VALUES = 500_000_000
 SCIPY_MAX_VALUES = 100_000_000
 
 
