@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 
 def available_threads() -> int:
@@ -34,5 +33,7 @@ def thread_map(func: Callable, items: Sequence, n_threads: int | None = None) ->
     n = min(len(items), n_threads or available_threads())
     if n <= 1:
         return [func(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # imported on first use (CLI start)
+
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(func, items))
