@@ -33,6 +33,25 @@ MAX_ROWS = 12  # entries per legend column at most
 NO_CELLS = "no cells"
 NO_CELLS_FACE = "#d9d9d9"
 NO_CELLS_HATCH = "////"
+
+
+def no_cells_patch(x: float, y: float, width: float, height: float):
+    """The grey, hatched rectangle drawn where a group has no cells (heatmap columns,
+    dot plot halves alike)."""
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(
+        (x, y),
+        width,
+        height,
+        facecolor=NO_CELLS_FACE,
+        edgecolor="0.55",
+        hatch=NO_CELLS_HATCH,
+        linewidth=0,
+        gid="no_cells",
+    )
+
+
 BAR_W, BAR_H, ARROW = 8.0, 50.0, 6.0  # points: colour bar width, length, end triangle
 SPACING = 8  # points between legends
 

@@ -158,20 +158,8 @@ def empty_halves(fractions: np.ndarray) -> np.ndarray:
 def _hatch_halves(ax, empty: np.ndarray, k: int, n_rows: int) -> None:
     """Grey, hatched half columns (left: ``k=0``) where a split half has no cells, as
     the heatmap board hatches an empty column."""
-    from matplotlib.patches import Rectangle
-
     for j in np.flatnonzero(empty):
-        half = Rectangle(
-            (j + 0.5 * k, 0),
-            0.5,
-            n_rows,
-            facecolor=lg.NO_CELLS_FACE,
-            edgecolor="0.55",
-            hatch=lg.NO_CELLS_HATCH,
-            linewidth=0,
-            gid="no_cells",
-        )
-        ax.add_patch(half)
+        ax.add_patch(lg.no_cells_patch(j + 0.5 * k, 0, 0.5, n_rows))
 
 
 def _dot_layer(body: DotBody):

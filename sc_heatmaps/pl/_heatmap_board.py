@@ -599,8 +599,6 @@ class HeatmapBoard:
 
     def _hatch_empty(self, board: ma.Heatmap) -> None:
         """Grey, hatched cells over the columns that have no cells."""
-        from matplotlib.patches import Rectangle
-
         empty = self._empty_columns()
         if not empty:
             return
@@ -621,17 +619,7 @@ class HeatmapBoard:
             y0, y1 = sorted(ax.get_ylim())
             for j, column in enumerate(chunk):
                 if column in empty:
-                    cell = Rectangle(
-                        (j, y0),
-                        1,
-                        y1 - y0,
-                        facecolor=lg.NO_CELLS_FACE,
-                        edgecolor="0.55",
-                        hatch=lg.NO_CELLS_HATCH,
-                        linewidth=0,
-                        gid="no_cells",
-                    )
-                    ax.add_patch(cell)
+                    ax.add_patch(lg.no_cells_patch(j, y0, 1, y1 - y0))
 
     def body_chunks(self, board: ma.Heatmap) -> list[tuple]:
         """``(ax, rows, cols)`` for each body Axes: the positions in ``spec.data`` of the
